@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the tslicensing.cal collection and may not remain
+# stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""Base class of the collection's action plugins that drive ansible.windows modules on a host.
+
+Every Windows-side step of this collection is one upstream module execution (reg.exe through
+``ansible.windows.win_command`` with ``argv``, ``ansible.windows.win_file``, or a small script through
+``ansible.windows.win_powershell``). This class runs them, counts them (each one is a round trip to the
+host, so the count is part of every result as ``module_executions``), and lets read-only steps run in
+check mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+WIN_COMMAND = 'ansible.windows.win_command'
+WIN_FILE = 'ansible.windows.win_file'
+WIN_POWERSHELL = 'ansible.windows.win_powershell'
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    """What one ``win_command`` execution returned, reduced to what decisions may use."""
+
+    argv: tuple[str, ...]
+    rc: int
+    stdout: str
+    stderr: str
+    started: bool
+    """False when the program could not be started at all (win_command reports that as a failure with a
+    ``Failed to run`` message and the Win32 error code as rc)."""
+
+
+class WindowsActionBase(ActionBase):
+    """Shared plumbing: argument validation, counted module executions, read-only steps in check mode."""
+
+    ARGUMENT_SPEC: dict[str, t.Any] = {}
+    MUTUALLY_EXCLUSIVE: list[t.Sequence[str]] = []
+    REQUIRED_IF: list[t.Sequence[t.Any]] = []
+
+    _supports_check_mode = True
+    _supports_async = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.module_executions = 0
+
+    def _validated_args(self) -> dict[str, t.Any]:
+        _result, args = self.validate_argument_spec(
+            argument_spec=self.ARGUMENT_SPEC,
+            mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+            required_if=self.REQUIRED_IF,
+        )
+        return args
+
+    @contextlib.contextmanager
+    def _check_mode_off(self) -> t.Iterator[None]:
+        # A read-only step (reg query) must run in check mode too, exactly like a task with
+        # check_mode: false; _execute_module takes the flag from the task, so lend it one.
+        saved = self._task.check_mode
+        self._task.check_mode = False
+        try:
+            yield
+        finally:
+            self._task.check_mode = saved
+
+    def _run_module(self, name: str, args: dict[str, t.Any], task_vars: dict[str, t.Any],
+                    read_only: bool = False) -> dict[str, t.Any]:
+        """Execute one upstream module on the host and count it."""
+        self.module_executions += 1
+        if read_only:
+            with self._check_mode_off():
+                return self._execute_module(module_name=name, module_args=args, task_vars=task_vars)
+        return self._execute_module(module_name=name, module_args=args, task_vars=task_vars)
+
+    def _run_command(self, argv: t.Sequence[str], task_vars: dict[str, t.Any],
+                     read_only: bool = False) -> CommandResult:
+        """Run one program through ``ansible.windows.win_command`` with ``argv``.
+
+        win_command fails on rc != 0; that is data here (reg.exe says "key not found" with rc 1), so the
+        failure is turned back into a result. Only a result with no rc at all is an error.
+        """
+        res = self._run_module(WIN_COMMAND, {'argv': list(argv)}, task_vars, read_only=read_only)
+        if res.get('skipped'):
+            raise AnsibleActionFail('%s was skipped (%s); refusing to guess its result'
+                                    % (argv[0], res.get('msg', 'no reason given')))
+        if 'rc' not in res:
+            raise AnsibleActionFail('could not run %s: %s' % (' '.join(argv), res.get('msg', res)))
+        started = not str(res.get('msg', '')).startswith('Failed to run')
+        return CommandResult(tuple(argv), int(res['rc']), res.get('stdout', '') or '',
+                             res.get('stderr', '') or '', started)
+
+    def _run_file(self, path: str, state: str, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """``ansible.windows.win_file``; fails the action with the module's message."""
+        res = self._run_module(WIN_FILE, {'path': path, 'state': state}, task_vars)
+        if res.get('failed'):
+            raise AnsibleActionFail('win_file %s %s failed: %s' % (state, path, res.get('msg', res)))
+        return res

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs everything this repository needs on a fresh Debian machine, idempotently:
+#   - Debian packages: Wine (the lab's Windows stand-in) and, for the tests, PostgreSQL;
+#   - a virtualenv in .venv with the controller and test Python packages;
+#   - a link that makes this checkout importable as ansible_collections.tslicensing.cal.
+# Safe to run again: every step checks before it acts. Prints where things went.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv="$repo/.venv"
+python=${TSCAL_PYTHON:-python3}
+
+log() { printf '[setup] %s\n' "$*"; }
+
+apt_install() {
+  # apt-get update runs once, and only when something is missing.
+  if [ -z "${_apt_updated:-}" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    _apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+need_root_for_apt() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "[setup] missing Debian packages ($*) and not root: install them with apt-get and run again" >&2
+    exit 1
+  fi
+}
+
+# 1. Debian packages.
+missing=()
+command -v wine >/dev/null 2>&1 || missing+=(wine wine64)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v git >/dev/null 2>&1 || missing+=(git)
+if [ ${#missing[@]} -gt 0 ]; then
+  need_root_for_apt "${missing[@]}"
+  apt_install "${missing[@]}"
+fi
+
+# 2. Python virtualenv with the controller + test requirements.
+stamp="$venv/.requirements.sha256"
+want=$(cat "$repo/requirements.txt" "$repo/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ]; then
+  log "creating $venv with $($python --version)"
+  "$python" -m venv "$venv"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "pip install -r requirements.txt -r tests/requirements.txt"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    -r "$repo/requirements.txt" -r "$repo/tests/requirements.txt"
+  echo "$want" >"$stamp"
+fi
+
+# 3. Make the checkout importable as ansible_collections.tslicensing.cal (outside the tree, so
+#    that tools walking the repository never loop through the link).
+link="$venv/collections/ansible_collections/tslicensing/cal"
+mkdir -p "$(dirname "$link")"
+if [ "$(readlink "$link" 2>/dev/null)" != "$repo" ]; then
+  ln -sfn "$repo" "$link"
+fi
+
+# 4. Command-line tools of the collection, runnable from the venv.
+for tool in "$repo"/scripts/bin/*; do
+  [ -e "$tool" ] || continue
+  ln -sfn "$tool" "$venv/bin/$(basename "$tool")"
+done
+
+log "ready: source $repo/scripts/env.sh to use ansible-playbook with this collection"
