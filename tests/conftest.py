@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
@@ -23,3 +24,31 @@ def license_fixtures() -> pathlib.Path:
     if not LICENSE_FIXTURES.is_dir():
         pytest.fail('shared fixtures not found at %s (../shared must sit beside the checkout)' % LICENSE_FIXTURES)
     return LICENSE_FIXTURES
+
+
+# -- the Wine lab -----------------------------------------------------------------------------------
+LAB_CODE = REPO / 'tests' / 'lab'
+if str(LAB_CODE) not in sys.path:
+    sys.path.insert(0, str(LAB_CODE))
+# Fleets live in the repo's .lab (same filesystem as the cached template, so clones are hard links).
+LAB_ROOT = REPO / '.lab'
+
+
+@pytest.fixture(scope='session')
+def lab_factory(tmp_path_factory):
+    """Make lab fleets: ``lab_factory(name, {host: HostSpec})`` -> harness.Lab; all destroyed at the end."""
+    from fleet import Fleet
+    from harness import Lab
+
+    made = []
+
+    def make(name: str, specs) -> 'Lab':
+        fleet = Fleet(LAB_ROOT / ('pytest-%d' % os.getpid()) / name)
+        fleet.destroy()
+        fleet.create(specs)
+        made.append(fleet)
+        return Lab(fleet, tmp_path_factory.mktemp(name))
+
+    yield make
+    for fleet in made:
+        fleet.destroy()

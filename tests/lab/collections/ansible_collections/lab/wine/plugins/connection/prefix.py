@@ -1,0 +1,152 @@
+# TEST-ONLY LAB CODE - never shipped with tslicensing.cal.
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: prefix
+short_description: One Wine prefix as one Windows host (test lab only)
+description:
+  - Runs modules on the controller with C(WINEPREFIX) set to the host's prefix, so the Python stand-ins
+    for C(ansible.windows) modules in the lab act on that prefix's real registry through Wine's reg.exe.
+  - Like the winrm and psrp connections it prefers C(.ps1) modules, so ansible-core rewrites its own
+    internal stat, file and copy calls to C(ansible.windows.win_*); the lab provides those as Python
+    stand-ins, found after the C(.ps1) lookup fails.
+  - Windows paths (C(C:\\ProgramData\\...)) given to put_file and fetch_file are mapped into the prefix.
+options:
+  wine_prefix:
+    description: The host's Wine prefix (a directory holding C(drive_c) and the registry files).
+    type: path
+    required: true
+    vars:
+      - name: ansible_wine_prefix
+  wine_tmpdir:
+    description:
+      - The TMPDIR every Wine call of this host uses. All calls on one prefix must share it, or a
+        second wineserver starts and registry writes are lost.
+    type: path
+    required: true
+    vars:
+      - name: ansible_wine_tmpdir
+  wine_timeout:
+    description: Safety timeout in seconds for one Windows program.
+    type: int
+    default: 60
+    vars:
+      - name: ansible_wine_timeout
+  fetch_fault:
+    description:
+      - Fault injection for tests of the transport - V(truncate) delivers the first half of every fetched
+        file, V(corrupt) flips bytes in the middle of it.
+    type: str
+    default: none
+    choices: [none, truncate, corrupt]
+    vars:
+      - name: ansible_wine_fetch_fault
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import typing as t
+
+from ansible.errors import AnsibleConnectionFailure, AnsibleFileNotFound
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.plugins.connection import ConnectionBase
+from ansible.utils.display import Display
+
+from ansible_collections.ansible.windows.plugins.module_utils import _lab_wine
+
+display = Display()
+
+
+class Connection(ConnectionBase):
+    """Local execution bound to one Wine prefix."""
+
+    transport = 'lab.wine.prefix'
+    has_pipelining = True
+    always_pipeline_modules = True  # like winrm: modules never need a remote tmp dir
+    module_implementation_preferences = ('.ps1', '.py', '')
+    allow_executable = False
+
+    def _connect(self) -> Connection:
+        if not self._connected:
+            prefix = self.get_option('wine_prefix')
+            if not os.path.isdir(os.path.join(prefix, 'drive_c')):
+                raise AnsibleConnectionFailure('lab host %s: %s is not a booted Wine prefix'
+                                               % (self._play_context.remote_addr, prefix))
+            self._connected = True
+        return self
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env[_lab_wine.PREFIX_ENV] = self.get_option('wine_prefix')
+        env[_lab_wine.TMPDIR_ENV] = self.get_option('wine_tmpdir')
+        env[_lab_wine.TIMEOUT_ENV] = str(self.get_option('wine_timeout'))
+        env['WINEDEBUG'] = '-all'
+        return env
+
+    def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
+        super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        self._connect()
+        display.vvv('LAB EXEC (%s) %s' % (self.get_option('wine_prefix'), cmd), host=self._play_context.remote_addr)
+        # The module's own stdout/stderr are pipes; every Wine call inside it writes to temp files,
+        # so no wineserver ever holds these pipes open.
+        proc = subprocess.run(['/bin/sh', '-c', cmd], input=in_data or b'', capture_output=True,
+                              env=self._environment(), check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def _map(self, windows_path: str) -> str:
+        staged = _lab_wine.staged_path(windows_path, getattr(self._shell, 'tmpdir', None))
+        if staged is not None:
+            return staged  # ansible-core's own staging in the remote tmp dir (on the controller here)
+        try:
+            return _lab_wine.to_unix_path(windows_path, self.get_option('wine_prefix'))
+        except _lab_wine.LabError as exc:
+            raise AnsibleConnectionFailure(str(exc)) from exc
+
+    def put_file(self, in_path: str, out_path: str) -> None:
+        super().put_file(in_path, out_path)
+        self._connect()
+        display.vvv('LAB PUT %s TO %s' % (in_path, out_path), host=self._play_context.remote_addr)
+        if not os.path.isfile(in_path):
+            raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
+        target = self._map(out_path)
+        if not os.path.isdir(os.path.dirname(target)):
+            # winrm's put_file fails the same way when the parent folder is missing
+            raise AnsibleConnectionFailure('failed to transfer file to %s: parent folder does not exist' % out_path)
+        fd, staging = tempfile.mkstemp(dir=os.path.dirname(target))
+        os.close(fd)
+        shutil.copyfile(in_path, staging)
+        os.replace(staging, target)
+
+    def fetch_file(self, in_path: str, out_path: str) -> None:
+        super().fetch_file(in_path, out_path)
+        self._connect()
+        display.vvv('LAB FETCH %s TO %s' % (in_path, out_path), host=self._play_context.remote_addr)
+        source = self._map(in_path)
+        if os.path.isdir(source):
+            return  # winrm writes nothing for a directory
+        if not os.path.isfile(source):
+            raise AnsibleFileNotFound('remote file does not exist: %s' % in_path)
+        with open(source, 'rb') as src:
+            data = src.read()
+        with open(to_bytes(out_path), 'wb') as dst:
+            dst.write(self._inject_fault(data))
+
+    def _inject_fault(self, data: bytes) -> bytes:
+        fault = self.get_option('fetch_fault')
+        if fault == 'truncate':
+            return data[:len(data) // 2]
+        if fault == 'corrupt':
+            middle = len(data) // 2
+            return data[:middle] + bytes(b ^ 0x5A for b in data[middle:middle + 16]) + data[middle + 16:]
+        return data
+
+    def close(self) -> None:
+        self._connected = False
+
+    def reset(self) -> None:
+        self.close()
