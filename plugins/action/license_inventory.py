@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""tslicensing.cal.license_inventory: the transfer ledger, on the controller (docs in plugins/modules)."""
+
+from __future__ import annotations
+
+import getpass
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
+    EXPORT_FORMATS, STATES, TABLES, file_holds, Ledger, LedgerError, Observation, Outcome, TransferRequest,
+    location_for_display, open_ledger, render_export, write_private_file)
+
+ACTIONS = ('record_transfer', 'record_observations', 'mark', 'query', 'export')
+OBSERVATION_SPEC: dict[str, t.Any] = {
+    'host': {'type': 'str'},
+    'hardware_id': {'type': 'str'},
+    'license_server': {'type': 'str'},
+    'serial': {'type': 'str'},
+    'valid_to': {'type': 'str'},
+    'temporary': {'type': 'bool', 'default': False},
+    'observed_at': {'type': 'str'},
+}
+
+
+class ActionModule(ActionBase):
+    """Every operation is one ledger transaction; in check mode it is rolled back."""
+
+    _requires_connection = False  # the ledger is on (or reached from) the controller
+    _supports_check_mode = True
+    _supports_async = False
+
+    ARGUMENT_SPEC: dict[str, t.Any] = {
+        'ledger': {'type': 'str', 'no_log': True},
+        'timeout': {'type': 'float'},
+        'action': {'type': 'str', 'required': True, 'choices': list(ACTIONS)},
+        'cal': {'type': 'str'},
+        'source_host': {'type': 'str'},
+        'target_host': {'type': 'str'},
+        'license_server': {'type': 'str'},
+        'license_serial': {'type': 'str'},
+        'source_hardware_id': {'type': 'str'},
+        'reason': {'type': 'str'},
+        'operator': {'type': 'str'},
+        'backup_path': {'type': 'str'},
+        'backup_sha256': {'type': 'str'},
+        'reissue_reference': {'type': 'str', 'no_log': False},
+        'observations': {'type': 'list', 'elements': 'dict', 'options': OBSERVATION_SPEC},
+        'transfer_id': {'type': 'int'},
+        'state': {'type': 'str', 'choices': [s for s in STATES if s != 'source_cleared']},
+        'host': {'type': 'str'},
+        'format': {'type': 'str', 'choices': list(EXPORT_FORMATS), 'default': 'json'},
+        'table': {'type': 'str', 'choices': list(TABLES), 'default': 'transfers'},
+        'dest': {'type': 'path'},
+    }
+    REQUIRED_IF: list[t.Sequence[t.Any]] = [
+        ('action', 'record_transfer', ('cal', 'target_host')),
+        ('action', 'record_observations', ('observations',)),
+        ('action', 'mark', ('state',)),
+        ('action', 'mark', ('transfer_id', 'cal'), True),
+        ('action', 'export', ('dest',)),
+    ]
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, required_if=self.REQUIRED_IF)
+        url = self._ledger_url(args)
+        result['ledger'] = location_for_display(url)
+        check_mode = bool(self._task.check_mode)
+        try:
+            with open_ledger(url, dry_run=check_mode) as ledger:
+                result.update(self._perform(ledger, args, task_vars, check_mode))
+        except LedgerError as exc:
+            raise AnsibleActionFail(to_text(exc)) from None
+        return result
+
+    @staticmethod
+    def _ledger_url(args: dict[str, t.Any]) -> str | None:
+        url = args['ledger'] or None
+        if url and args['timeout'] is not None:
+            url += ('&' if '?' in url else '?') + 'timeout=%g' % args['timeout']
+        elif args['timeout'] is not None:
+            raise AnsibleActionFail('timeout needs an explicit ledger URL (put ?timeout= in TSCAL_LEDGER_URL instead)')
+        return url
+
+    def _perform(self, ledger: Ledger, args: dict[str, t.Any], task_vars: dict[str, t.Any],
+                 check_mode: bool) -> dict[str, t.Any]:
+        inventory_hostname = to_text(task_vars.get('inventory_hostname', ''))
+        action = args['action']
+        if action == 'record_transfer':
+            return _outcome(ledger.record_transfer(self._transfer_request(args, inventory_hostname)), 'transfer')
+        if action == 'record_observations':
+            outcome = ledger.record_observations(
+                [Observation(**{**o, 'host': o['host'] or inventory_hostname}) for o in args['observations']],
+                operator=_operator(args))
+            return {'changed': outcome.changed, 'observations': outcome.records, 'completed': outcome.completed}
+        if action == 'mark':
+            return _outcome(ledger.mark(args['state'], transfer_id=args['transfer_id'], cal_id=args['cal'],
+                                        reissue_reference=args['reissue_reference'], operator=_operator(args)),
+                            'transfer')
+        if action == 'query':
+            return {'changed': False,
+                    'transfers': ledger.transfers(cal_id=args['cal'], host=args['host'], state=args['state']),
+                    'observations': ledger.observations(host=args['host'])}
+        return self._export(ledger, args, check_mode)
+
+    @staticmethod
+    def _transfer_request(args: dict[str, t.Any], inventory_hostname: str) -> TransferRequest:
+        return TransferRequest(
+            cal_id=args['cal'], source_host=args['source_host'] or inventory_hostname,
+            target_host=args['target_host'], license_server=args['license_server'],
+            license_serial=args['license_serial'], source_hardware_id=args['source_hardware_id'],
+            reason=args['reason'], operator=_operator(args), backup_path=args['backup_path'],
+            backup_sha256=args['backup_sha256'], reissue_reference=args['reissue_reference'])
+
+    @staticmethod
+    def _export(ledger: Ledger, args: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
+        rows = ledger.table(args['table'])
+        content = render_export(rows, args['format'])
+        dest = args['dest']
+        if check_mode:
+            changed = not file_holds(dest, content)
+        else:
+            try:
+                changed = write_private_file(dest, content)
+            except OSError as exc:
+                raise AnsibleActionFail('cannot write export %s: %s' % (dest, to_text(exc.strerror or exc))) from None
+        return {'changed': changed, 'dest': dest, 'rows': len(rows)}
+
+
+def _outcome(outcome: Outcome, name: str) -> dict[str, t.Any]:
+    return {'changed': outcome.changed, name: outcome.record}
+
+
+def _operator(args: dict[str, t.Any]) -> str | None:
+    if args['operator']:
+        return args['operator']
+    try:
+        return getpass.getuser()  # who ran the controller: the best default for an audit trail
+    except (KeyError, OSError):
+        return None
+

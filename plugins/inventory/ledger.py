@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+name: ledger
+short_description: Hosts from the tslicensing.cal transfer ledger
+version_added: 0.1.0
+description:
+  - Every host named in the KB 315262 transfer ledger (as the source or target of a transfer, or in a license
+    observation) becomes a host, with its latest transfers and license as variables.
+  - "Hosts are grouped: C(transferred_out) (a CAL was transferred away from it), C(pending_reissue) (target of a
+    transfer waiting for a Clearinghouse reissue), C(temporary_license) (its latest license is temporary),
+    C(expiring) (its latest license ends within O(expiring_days)) and C(expired)."
+  - "Host variables: C(tscal_last_transfer_out), C(tscal_last_transfer_in) (the latest transfer from and to the host)
+    and C(tscal_license) (the latest license observation), with the fields returned by
+    M(tslicensing.cal.license_inventory)."
+  - The ledger is only read; an older ledger is not upgraded and a missing SQLite ledger is not created.
+  - The configuration file name must end with C(ledger.yml) or C(ledger.yaml).
+options:
+  plugin:
+    description: The name of this plugin.
+    required: true
+    type: str
+    choices: [tslicensing.cal.ledger]
+  ledger:
+    description:
+      - The ledger URL, as for M(tslicensing.cal.license_inventory); the password is never shown.
+      - Defaults to E(TSCAL_LEDGER_URL), else the SQLite file C(~/.local/share/tslicensing.cal/ledger.sqlite3).
+    type: str
+    env:
+      - name: TSCAL_LEDGER_URL
+  expiring_days:
+    description: A host whose latest license ends within this many days is in the C(expiring) group.
+    type: int
+    default: 14
+extends_documentation_fragment:
+  - constructed
+author:
+  - tslicensing.cal contributors
+'''
+
+EXAMPLES = r'''
+# inventory/site.ledger.yml
+plugin: tslicensing.cal.ledger
+ledger: sqlite:///var/lib/tslicensing/ledger.sqlite3
+expiring_days: 30
+keyed_groups:
+  - key: tscal_license.license_server | default('none')
+    prefix: license_server
+'''
+
+import typing as t
+
+from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
+    GROUPS, LedgerError, host_view, open_ledger)
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):
+
+    NAME = 'tslicensing.cal.ledger'
+
+    def verify_file(self, path: str) -> bool:
+        return super().verify_file(path) and path.endswith(('ledger.yml', 'ledger.yaml'))
+
+    def parse(self, inventory: t.Any, loader: t.Any, path: str, cache: bool = True) -> None:
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        try:
+            # dry_run: an inventory source only reads; an old ledger is upgraded in a rolled-back transaction.
+            with open_ledger(self.get_option('ledger') or None, dry_run=True) as ledger:
+                hosts = host_view(ledger.transfers(), ledger.observations(), self.get_option('expiring_days'))
+        except LedgerError as exc:
+            raise AnsibleParserError('tslicensing.cal.ledger: %s' % to_text(exc)) from None
+        self._populate(hosts)
+
+    def _populate(self, hosts: dict[str, dict[str, t.Any]]) -> None:
+        strict = self.get_option('strict')
+        for group in GROUPS:
+            self.inventory.add_group(group)
+        for name, view in sorted(hosts.items()):
+            self.inventory.add_host(name)
+            for key, value in view['vars'].items():
+                self.inventory.set_variable(name, key, value)
+            for group in view['groups']:
+                self.inventory.add_child(group, name)
+            host_vars = self.inventory.get_host(name).get_vars()
+            self._set_composite_vars(self.get_option('compose'), host_vars, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), host_vars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), host_vars, name, strict=strict)

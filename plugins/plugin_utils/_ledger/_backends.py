@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the tslicensing.cal collection and may not remain
+# stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""The two storage backends: how to connect, how a write transaction starts, what a driver error means.
+
+Both run their connections in autocommit mode and issue BEGIN/COMMIT themselves, so the ledger code
+above them sees one transaction model:
+
+* SQLite: WAL (readers never block the writer), ``busy_timeout``, and ``BEGIN IMMEDIATE`` so a writer
+  takes the write lock before it reads what it will decide on - no lost updates between processes.
+* PostgreSQL: READ COMMITTED plus the schema's unique indexes; a writer that loses a race gets a unique
+  violation, and the ledger retries it so that it sees the winner's row. Schema upgrades are
+  serialised with a transaction-scoped advisory lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sqlite3
+import typing as t
+
+from ._model import LedgerUnavailable
+from ._schema import POSTGRESQL_DIALECT, SQLITE_DIALECT, Dialect
+from ._url import LedgerError, LedgerLocation
+
+DEFAULT_TIMEOUT = 30.0
+# Any constant will do; it only has to be the same for every process upgrading the same database.
+_MIGRATION_LOCK_KEY = 315262
+
+
+class ConstraintViolation(LedgerError):
+    """The database refused a write (unique index, CHECK or trigger); the caller decides what it means."""
+
+
+class Backend:
+    """Base of the backends; see the module docstring."""
+
+    dialect: Dialect
+    begin_write: str = 'BEGIN'
+    begin_read: str = 'BEGIN'
+    migration_lock: tuple[tuple[str, tuple[t.Any, ...]], ...] = ()
+
+    def __init__(self, location: LedgerLocation) -> None:
+        self.location = location
+        self.timeout = DEFAULT_TIMEOUT if location.timeout is None else location.timeout
+
+    def connect(self, dry_run: bool) -> t.Any:
+        raise NotImplementedError
+
+    def execute(self, conn: t.Any, sql: str, params: tuple[t.Any, ...]) -> t.Any:
+        """Statements are written with ``?`` placeholders; values always travel as parameters."""
+        return conn.execute(sql, params)
+
+    @contextlib.contextmanager
+    def translating_errors(self) -> t.Iterator[None]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def _message(self, exc: BaseException) -> str:
+        return self.location.scrub(str(exc).strip())
+
+
+class SqliteBackend(Backend):
+    dialect = SQLITE_DIALECT
+    begin_write = 'BEGIN IMMEDIATE'
+    begin_read = 'BEGIN DEFERRED'
+
+    def connect(self, dry_run: bool) -> sqlite3.Connection:
+        path = self.location.path
+        assert path is not None
+        if dry_run and not os.path.exists(path):
+            # Check mode must not create the ledger: work on an empty one in memory instead.
+            path = ':memory:'
+        elif not dry_run:
+            _create_private_file(path)
+        with self.translating_errors():
+            conn = sqlite3.connect(path, timeout=self.timeout, isolation_level=None)
+            conn.execute('PRAGMA busy_timeout = %d' % int(self.timeout * 1000))
+            if not dry_run:
+                conn.execute('PRAGMA journal_mode = WAL')
+        return conn
+
+    @contextlib.contextmanager
+    def translating_errors(self) -> t.Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise ConstraintViolation('ledger %s refused the change: %s'
+                                      % (self.location.display, self._message(exc))) from None
+        except sqlite3.OperationalError as exc:
+            text = self._message(exc)
+            if 'locked' in text or 'busy' in text:
+                raise LedgerUnavailable('ledger %s is locked by another writer; gave up after %g s (%s)'
+                                        % (self.location.display, self.timeout, text)) from None
+            raise LedgerUnavailable('cannot use ledger %s: %s' % (self.location.display, text)) from None
+        except sqlite3.Error as exc:
+            raise LedgerError('ledger %s: %s' % (self.location.display, self._message(exc))) from None
+
+
+def _create_private_file(path: str) -> None:
+    """The ledger file 0600 in a 0700 directory (the directory only when we create it)."""
+    directory = os.path.dirname(path)
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(os.path.dirname(directory) or '/', exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(directory, 0o700)
+                os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        if not os.path.exists(path):
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                os.chmod(path, 0o600)
+    except OSError as exc:
+        raise LedgerUnavailable('cannot create ledger file %s: %s' % (path, exc.strerror or exc)) from None
+
+
+class PostgresBackend(Backend):
+    dialect = POSTGRESQL_DIALECT
+    begin_write = 'BEGIN ISOLATION LEVEL READ COMMITTED'
+    # One snapshot for a whole query or export.
+    begin_read = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
+    migration_lock = (('SELECT pg_advisory_xact_lock(?)', (_MIGRATION_LOCK_KEY,)),)
+
+    def __init__(self, location: LedgerLocation) -> None:
+        super().__init__(location)
+        try:
+            import psycopg
+        except ImportError:
+            raise LedgerError('the PostgreSQL ledger %s needs the Python package psycopg (3.1 or later) on the '
+                              'controller: pip install "psycopg[binary]"' % location.display) from None
+        self._psycopg = psycopg
+
+    def execute(self, conn: t.Any, sql: str, params: tuple[t.Any, ...]) -> t.Any:
+        # Our statements hold no literal ? and, when they have parameters, no literal %: the translation
+        # is exact. Without parameters the text goes as is (the DDL may hold %).
+        if not params:
+            return conn.execute(sql)
+        return conn.execute(sql.replace('?', '%s'), params)
+
+    def connect(self, dry_run: bool) -> t.Any:
+        with self.translating_errors():
+            conn = self._psycopg.connect(self.location.driver_url, autocommit=True,
+                                         connect_timeout=max(2, math.ceil(self.timeout)))
+            # Waiting for a row or table lock also ends after the timeout, as on SQLite.
+            conn.execute("SELECT set_config('lock_timeout', %s, false)", ('%dms' % int(self.timeout * 1000),))
+        return conn
+
+    @contextlib.contextmanager
+    def translating_errors(self) -> t.Iterator[None]:
+        errors = self._psycopg.errors
+        try:
+            yield
+        except self._psycopg.IntegrityError as exc:
+            raise ConstraintViolation('ledger %s refused the change: %s'
+                                      % (self.location.display, self._message(exc))) from None
+        except errors.LockNotAvailable as exc:
+            raise LedgerUnavailable('ledger %s is locked by another writer; gave up after %g s (%s)'
+                                    % (self.location.display, self.timeout, self._message(exc))) from None
+        except self._psycopg.OperationalError as exc:
+            raise LedgerUnavailable('cannot reach ledger %s: %s' % (self.location.display, self._message(exc))) from None
+        except self._psycopg.Error as exc:
+            raise LedgerError('ledger %s: %s' % (self.location.display, self._message(exc))) from None
+
+
+def backend_for(location: LedgerLocation) -> Backend:
+    return SqliteBackend(location) if location.scheme == 'sqlite' else PostgresBackend(location)

@@ -1,0 +1,349 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the tslicensing.cal collection and may not remain
+# stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""The ledger: every operation is one transaction, written once for both backends.
+
+Python reads first so that it can explain a refusal clearly; the database enforces the same rules
+(see ``_schema``), so a writer that raced past the reading - another process, another controller - is
+refused by a constraint, and the operation is retried to produce the clear explanation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import typing as t
+
+from ._backends import Backend, ConstraintViolation, backend_for
+from ._model import (Observation, Outcome, Row, StateChangeRefused, TransferRefused, TransferRequest,
+                     utc_now)
+from ._schema import (CURRENT_VERSION, INITIAL_STATE, MIGRATIONS, SCHEMA_VERSION_TABLE, TRANSITIONS,
+                      WAITING_FOR_TARGET, render)
+from ._url import LedgerError, parse_url
+
+# A lost race costs one retry; more than a few in a row means something else is wrong.
+_RACE_RETRIES = 16
+TRANSFER_FIELDS = tuple(f for f in TransferRequest.__dataclass_fields__)
+OBSERVATION_FIELDS = ('host', 'hardware_id', 'license_server', 'serial', 'valid_to', 'temporary', 'observed_at')
+TABLES = ('transfers', 'observations', 'events')
+
+
+class _Transaction:
+    """Thin helpers over one connection inside BEGIN ... COMMIT."""
+
+    def __init__(self, conn: t.Any, backend: Backend) -> None:
+        self._conn = conn
+        self._backend = backend
+
+    def run(self, sql: str, params: t.Sequence[t.Any] = ()) -> t.Any:
+        return self._backend.execute(self._conn, sql, tuple(params))
+
+    def rows(self, sql: str, params: t.Sequence[t.Any] = ()) -> list[Row]:
+        cursor = self.run(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [_clean(dict(zip(names, values))) for values in cursor.fetchall()]
+
+    def one(self, sql: str, params: t.Sequence[t.Any] = ()) -> Row | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def value(self, sql: str, params: t.Sequence[t.Any] = ()) -> t.Any:
+        # fetchall, not fetchone: SQLite finishes an INSERT ... RETURNING only when it is read to the end.
+        found = self.run(sql, params).fetchall()
+        return found[0][0] if found else None
+
+    def event(self, kind: str, detail: t.Mapping[str, t.Any], transfer: Row | None = None,
+              host: str | None = None, operator: str | None = None) -> None:
+        self.run('INSERT INTO events (at, kind, transfer_id, cal_id, host, operator, detail) '
+                 'VALUES (?, ?, ?, ?, ?, ?, ?)',
+                 (utc_now(), kind, transfer and transfer['id'], transfer and transfer['cal_id'],
+                  host, operator, json.dumps(dict(detail), sort_keys=True, ensure_ascii=False)))
+
+
+def _clean(row: Row) -> Row:
+    if 'temporary' in row and row['temporary'] is not None:
+        row['temporary'] = bool(row['temporary'])
+    return row
+
+
+class Ledger:
+    """The transfer ledger. ``dry_run`` (check mode): every transaction is rolled back, nothing is
+    created or upgraded on disk, and results say what *would* change."""
+
+    def __init__(self, url: str | None = None, dry_run: bool = False) -> None:
+        location = parse_url(url)
+        self.location = location.display
+        self.dry_run = dry_run
+        self._backend = backend_for(location)
+        self._conn = self._backend.connect(dry_run)
+        try:
+            if not dry_run and not self._is_current():
+                with self._transaction() as tx:
+                    self._upgrade(tx)
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return '<Ledger %s%s>' % (self.location, ' (dry run)' if self.dry_run else '')
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+    def __enter__(self) -> 'Ledger':
+        return self
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        self.close()
+
+    # -- transactions and schema ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool = True) -> t.Iterator[_Transaction]:
+        tx = _Transaction(self._conn, self._backend)
+        with self._backend.translating_errors():
+            tx.run(self._backend.begin_write if write or self.dry_run else self._backend.begin_read)
+            try:
+                if self.dry_run:
+                    self._upgrade(tx)
+                yield tx
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    tx.run('ROLLBACK')
+                raise
+            tx.run('ROLLBACK' if self.dry_run or not write else 'COMMIT')
+
+    def _upgrade(self, tx: _Transaction) -> int:
+        """Bring the schema to CURRENT_VERSION inside ``tx``; returns the version found."""
+        for sql, params in self._backend.migration_lock:
+            tx.run(sql, params)
+        tx.run(SCHEMA_VERSION_TABLE)
+        found = tx.value('SELECT MAX(version) FROM schema_version') or 0
+        if found > CURRENT_VERSION:
+            raise LedgerError('ledger %s has schema version %d; this collection knows up to %d - upgrade '
+                              'tslicensing.cal' % (self.location, found, CURRENT_VERSION))
+        for version in range(found + 1, CURRENT_VERSION + 1):
+            for statement in render(MIGRATIONS[version], self._backend.dialect):
+                tx.run(statement)
+            tx.run('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)', (version, utc_now()))
+        if found and found < CURRENT_VERSION:
+            tx.event('schema_upgraded', {'from': found, 'to': CURRENT_VERSION})
+        return found
+
+    def _is_current(self) -> bool:
+        """A read-only look first, so that opening an up-to-date ledger never waits for the write lock."""
+        try:
+            return self.schema_version() == CURRENT_VERSION
+        except LedgerError:
+            return False  # no schema yet (or unreadable: the upgrade transaction will say why)
+
+    def schema_version(self) -> int:
+        with self._transaction(write=False) as tx:
+            return int(tx.value('SELECT MAX(version) FROM schema_version') or 0)
+
+    def _retrying(self, operation: t.Callable[[_Transaction], Outcome]) -> Outcome:
+        """Run ``operation`` in a write transaction; a constraint refusal means another writer got there
+        first, so run it again: this time the reading sees that writer's row and explains."""
+        for attempt in range(_RACE_RETRIES):
+            try:
+                with self._transaction() as tx:
+                    return operation(tx)
+            except ConstraintViolation:
+                if attempt == _RACE_RETRIES - 1:
+                    raise
+        raise AssertionError('unreachable')  # pragma: no cover
+
+    # -- transfers --------------------------------------------------------------------------------
+
+    def record_transfer(self, request: TransferRequest) -> Outcome:
+        """Record that ``request.cal_id`` moved (source already cleared). Recording the same transfer
+        again changes nothing; a second move of the CAL needs a Clearinghouse reissue reference."""
+        return self._retrying(lambda tx: self._record_transfer(tx, request))
+
+    def _record_transfer(self, tx: _Transaction, request: TransferRequest) -> Outcome:
+        history = tx.rows('SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence', (request.cal_id,))
+        same = _same_transfer(history, request)
+        if same is not None:
+            return Outcome(False, same)
+        _check_one_time_rule(history, request)
+        now = utc_now()
+        values = [getattr(request, f) for f in TRANSFER_FIELDS]
+        row_id = tx.value(
+            'INSERT INTO transfers (%s, sequence, state, created_at, updated_at) VALUES (%s, '
+            '(SELECT COALESCE(MAX(sequence), 0) + 1 FROM transfers WHERE cal_id = ?), ?, ?, ?) RETURNING id'
+            % (', '.join(TRANSFER_FIELDS), ', '.join('?' * len(TRANSFER_FIELDS))),
+            values + [request.cal_id, INITIAL_STATE, now, now])
+        record = tx.one('SELECT * FROM transfers WHERE id = ?', (row_id,))
+        assert record is not None
+        tx.event('transfer_recorded', {k: v for k, v in record.items() if v is not None}, record,
+                 request.source_host, request.operator)
+        return Outcome(True, record)
+
+    def mark(self, state: str, transfer_id: int | None = None, cal_id: str | None = None,
+             reissue_reference: str | None = None, operator: str | None = None) -> Outcome:
+        """Move a transfer (by id, or the latest of ``cal_id``) to ``state``; already there: no change."""
+        if (transfer_id is None) == (cal_id is None):
+            raise LedgerError('name the transfer by exactly one of transfer_id or cal_id')
+        return self._retrying(lambda tx: self._mark(tx, state, transfer_id, cal_id, reissue_reference, operator))
+
+    def _mark(self, tx: _Transaction, state: str, transfer_id: int | None, cal_id: str | None,
+              reference: str | None, operator: str | None) -> Outcome:
+        current = _find_transfer(tx, transfer_id, cal_id)
+        reference = reference or current['reissue_reference']
+        if current['state'] == state and reference == current['reissue_reference']:
+            return Outcome(False, current)
+        _check_state_change(current, state, reference)
+        if reference != current['reissue_reference']:
+            _check_reference_unused(tx, current, reference)
+        now = utc_now()
+        updated = tx.value(
+            'UPDATE transfers SET state = ?, reissue_reference = ?, updated_at = ?, completed_at = ? '
+            'WHERE id = ? AND state = ? RETURNING id',
+            (state, reference, now, now if state == 'completed' else current['completed_at'],
+             current['id'], current['state']))
+        if updated is None:
+            # Someone moved it between our read and our write: read again.
+            raise ConstraintViolation('transfer #%d changed concurrently' % current['id'])
+        record = tx.one('SELECT * FROM transfers WHERE id = ?', (current['id'],))
+        assert record is not None
+        tx.event('transfer_marked', {'from': current['state'], 'to': state, 'reissue_reference': reference},
+                 record, None, operator)
+        return Outcome(True, record)
+
+    # -- observations -----------------------------------------------------------------------------
+
+    def record_observations(self, observations: t.Sequence[Observation], operator: str | None = None) -> Outcome:
+        """Store what audits saw; a target seen holding a permanent license completes the transfers
+        waiting for it. The same observation twice is stored once."""
+        return self._retrying(lambda tx: self._record_observations(tx, observations, operator))
+
+    def _record_observations(self, tx: _Transaction, observations: t.Sequence[Observation],
+                             operator: str | None) -> Outcome:
+        stored: list[Row] = []
+        completed: list[Row] = []
+        for observation in observations:
+            values = [getattr(observation, f) for f in OBSERVATION_FIELDS]
+            values[OBSERVATION_FIELDS.index('temporary')] = int(observation.temporary)
+            row_id = tx.value('INSERT INTO observations (%s) VALUES (%s) ON CONFLICT DO NOTHING RETURNING id'
+                              % (', '.join(OBSERVATION_FIELDS), ', '.join('?' * len(OBSERVATION_FIELDS))),
+                              values)
+            if row_id is None:
+                continue
+            stored.append(t.cast(Row, tx.one('SELECT * FROM observations WHERE id = ?', (row_id,))))
+            tx.event('license_observed', {f: getattr(observation, f) for f in OBSERVATION_FIELDS},
+                     host=observation.host, operator=operator)
+            if not observation.temporary:
+                completed += self._complete_transfers_to(tx, observation, operator)
+        return Outcome(bool(stored), None, stored, completed)
+
+    def _complete_transfers_to(self, tx: _Transaction, observation: Observation, operator: str | None) -> list[Row]:
+        done = tx.rows(
+            'UPDATE transfers SET state = ?, updated_at = ?, completed_at = ? '
+            'WHERE target_host = ? AND state IN (?, ?) AND created_at <= ? RETURNING *',
+            ('completed', utc_now(), observation.observed_at, observation.host) + WAITING_FOR_TARGET
+            + (observation.observed_at,))
+        for record in done:
+            tx.event('transfer_completed', {'seen_holding': observation.serial, 'observed_at': observation.observed_at},
+                     record, observation.host, operator)
+        return done
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def transfers(self, cal_id: str | None = None, host: str | None = None, state: str | None = None) -> list[Row]:
+        """Transfers, oldest first; ``host`` matches either end."""
+        where, params = _filters((('cal_id = ?', (cal_id,)), ('(source_host = ? OR target_host = ?)', (host, host)),
+                                  ('state = ?', (state,))))
+        with self._transaction(write=False) as tx:
+            return tx.rows('SELECT * FROM transfers%s ORDER BY id' % where, params)
+
+    def observations(self, host: str | None = None) -> list[Row]:
+        where, params = _filters((('host = ?', (host,)),))
+        with self._transaction(write=False) as tx:
+            return tx.rows('SELECT * FROM observations%s ORDER BY observed_at, id' % where, params)
+
+    def events(self) -> list[Row]:
+        with self._transaction(write=False) as tx:
+            return tx.rows('SELECT * FROM events ORDER BY id')
+
+    def table(self, name: str) -> list[Row]:
+        if name not in TABLES:
+            raise LedgerError('unknown ledger table %r (one of %s)' % (name, ', '.join(TABLES)))
+        return {'transfers': self.transfers, 'observations': self.observations, 'events': self.events}[name]()
+
+
+def _filters(conditions: t.Iterable[tuple[str, tuple[t.Any, ...]]]) -> tuple[str, list[t.Any]]:
+    """WHERE clause (fixed SQL text) and parameters for the conditions whose values are given."""
+    used = [(sql, values) for sql, values in conditions if values[0] is not None]
+    params = [v for _sql, values in used for v in values]
+    return (' WHERE ' + ' AND '.join(sql for sql, _v in used) if used else ''), params
+
+
+def _same_transfer(history: list[Row], request: TransferRequest) -> Row | None:
+    """The recorded transfer that ``request`` repeats, if any: same CAL, same ends, and the same
+    reissue reference when the request names one."""
+    for row in reversed(history):
+        if (row['source_host'], row['target_host']) == (request.source_host, request.target_host) and \
+                request.reissue_reference in (None, row['reissue_reference']):
+            return row
+    return None
+
+
+def _check_one_time_rule(history: list[Row], request: TransferRequest) -> None:
+    if not history:
+        return
+    first = history[0]
+    if request.reissue_reference is None:
+        raise TransferRefused(
+            'CAL %r was already transferred (transfer #%d, %s -> %s, recorded %s); the TS CAL EULA allows one '
+            'transfer: record the Clearinghouse reissue reference (reissue_reference) to transfer it again'
+            % (request.cal_id, first['id'], first['source_host'], first['target_host'], first['created_at']))
+    used = [row for row in history if row['reissue_reference'] == request.reissue_reference]
+    if used:
+        raise TransferRefused('Clearinghouse reissue reference %r already covers transfer #%d of CAL %r; '
+                              'each reissue allows one transfer'
+                              % (request.reissue_reference, used[0]['id'], request.cal_id))
+
+
+def _find_transfer(tx: _Transaction, transfer_id: int | None, cal_id: str | None) -> Row:
+    if transfer_id is not None:
+        found = tx.one('SELECT * FROM transfers WHERE id = ?', (transfer_id,))
+        what = 'transfer #%d' % transfer_id
+    else:
+        found = tx.one('SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence DESC LIMIT 1', (cal_id,))
+        what = 'transfer of CAL %r' % cal_id
+    if found is None:
+        raise LedgerError('no %s in the ledger' % what)
+    return found
+
+
+def _check_state_change(current: Row, state: str, reference: str | None) -> None:
+    if current['state'] != state and (current['state'], state) not in TRANSITIONS:
+        allowed = sorted(to for frm, to in TRANSITIONS if frm == current['state'])
+        raise StateChangeRefused('transfer #%d is %s; it can move to %s, not %s'
+                                 % (current['id'], current['state'], ' or '.join(allowed) or 'nothing', state))
+    if state == 'reissue_requested' and not reference:
+        raise StateChangeRefused('transfer #%d: reissue_requested needs the Clearinghouse reissue reference'
+                                 % current['id'])
+    if current['reissue_reference'] and reference != current['reissue_reference']:
+        raise StateChangeRefused('transfer #%d already has reissue reference %r'
+                                 % (current['id'], current['reissue_reference']))
+
+
+def _check_reference_unused(tx: _Transaction, current: Row, reference: str | None) -> None:
+    other = tx.one('SELECT id FROM transfers WHERE cal_id = ? AND reissue_reference = ?',
+                   (current['cal_id'], reference))
+    if other is not None:
+        raise StateChangeRefused('Clearinghouse reissue reference %r already covers transfer #%d of CAL %r'
+                                 % (reference, other['id'], current['cal_id']))
+
+
+def open_ledger(url: str | None = None, dry_run: bool = False) -> Ledger:
+    """Open (creating and upgrading as needed) the ledger at ``url``; ``None``: ``$TSCAL_LEDGER_URL``,
+    else ``sqlite://~/.local/share/tslicensing.cal/ledger.sqlite3``."""
+    return Ledger(url, dry_run=dry_run)

@@ -1,0 +1,102 @@
+"""tslicensing.cal.ledger through real ansible-inventory runs on a real ledger (both backends)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import pathlib
+import typing as t
+
+import pytest
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
+    Observation, TransferRequest, open_ledger)
+
+pytestmark = pytest.mark.slow
+
+
+def _days_from_now(days: int) -> str:
+    return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)).isoformat()
+
+
+def _fill(ledger_url: str) -> None:
+    with open_ledger(ledger_url) as ledger:
+        ledger.record_transfer(TransferRequest('CAL-A', 'old-a', 'new-a', license_server='LS01'))
+        ledger.mark('reissue_requested', cal_id='CAL-A', reissue_reference='CH-1')
+        ledger.record_transfer(TransferRequest('CAL-B', 'old-b', 'new-b'))
+        ledger.record_observations([
+            Observation('new-b', serial='TEMP', temporary=True, valid_to=_days_from_now(5)),
+            Observation('steady', serial='PERM', license_server='LS02', valid_to=_days_from_now(400)),
+            Observation('lapsed', serial='GONE', valid_to=_days_from_now(-3)),
+            Observation("o'brien \"pc\"", serial='ODD', valid_to=_days_from_now(20)),
+        ])
+
+
+def _plain(value: t.Any) -> t.Any:
+    """ansible-inventory 2.19 marks plugin-supplied strings unsafe in --list (never templated: good for
+    hostile text); unwrap the markers to compare values."""
+    if isinstance(value, dict):
+        if set(value) == {'__ansible_unsafe'}:
+            return value['__ansible_unsafe']
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _config(tmp_path: pathlib.Path, ledger_url: str, extra: str = '') -> str:
+    (tmp_path / 'site.ledger.yml').write_text(
+        'plugin: tslicensing.cal.ledger\nledger: %s\nexpiring_days: 30\n%s' % (json.dumps(ledger_url), extra))
+    return 'site.ledger.yml'
+
+
+def test_graph_groups_hosts_by_license_state(ansible: t.Any, tmp_path: pathlib.Path, ledger_url: str) -> None:
+    _fill(ledger_url)
+    run = ansible('ansible-inventory', '-i', _config(tmp_path, ledger_url), '--graph')
+    assert run.returncode == 0, run.stdout + run.stderr
+    graph = run.stdout
+    groups: dict[str, set[str]] = {}
+    current = None
+    for line in graph.splitlines():
+        name = line.strip(' |-')
+        if name.startswith('@'):
+            current = groups.setdefault(name[1:].rstrip(':'), set())
+        elif current is not None and name:
+            current.add(name)
+    assert groups['transferred_out'] == {'old-a', 'old-b'}
+    assert groups['pending_reissue'] == {'new-a'}
+    assert groups['temporary_license'] == {'new-b'}
+    assert groups['expiring'] == {'new-b', "o'brien \"pc\""}
+    assert groups['expired'] == {'lapsed'}
+    assert 's3cr3t' not in run.stdout + run.stderr
+
+
+def test_list_carries_transfer_and_license_facts(ansible: t.Any, tmp_path: pathlib.Path, ledger_url: str) -> None:
+    _fill(ledger_url)
+    keyed = 'keyed_groups:\n  - key: tscal_license.license_server | default("none")\n    prefix: ls\n'
+    run = ansible('ansible-inventory', '-i', _config(tmp_path, ledger_url, keyed), '--list')
+    assert run.returncode == 0, run.stdout + run.stderr
+    listed = _plain(json.loads(run.stdout))
+    hostvars = listed['_meta']['hostvars']
+    assert hostvars['old-a']['tscal_last_transfer_out']['target_host'] == 'new-a'
+    assert hostvars['new-a']['tscal_last_transfer_in']['reissue_reference'] == 'CH-1'
+    assert hostvars['new-b']['tscal_license']['temporary'] is True
+    assert hostvars['steady']['tscal_license']['serial'] == 'PERM'
+    assert hostvars["o'brien \"pc\""]['tscal_license']['serial'] == 'ODD'
+    assert listed['ls_LS02']['hosts'] == ['steady']
+
+
+def test_missing_ledger_is_empty_and_not_created(ansible: t.Any, tmp_path: pathlib.Path) -> None:
+    url = 'sqlite://%s/absent/ledger.sqlite3' % tmp_path
+    run = ansible('ansible-inventory', '-i', _config(tmp_path, url), '--list')
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)['_meta']['hostvars'] == {}
+    assert not (tmp_path / 'absent').exists()
+
+
+def test_unreachable_ledger_is_a_clear_inventory_error(ansible: t.Any, tmp_path: pathlib.Path) -> None:
+    url = 'postgresql://tscal:s3cr3t@127.0.0.1:1/ledger?timeout=2'
+    run = ansible('ansible-inventory', '-i', _config(tmp_path, url), '--list', env={'ANSIBLE_INVENTORY_UNPARSED_FAILED': '1'})
+    assert run.returncode != 0
+    assert 'cannot reach ledger postgresql://tscal:***@127.0.0.1:1/ledger' in run.stderr
+    assert 's3cr3t' not in run.stdout + run.stderr
