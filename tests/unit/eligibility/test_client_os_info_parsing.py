@@ -1,0 +1,54 @@
+"""The action's controller side: one ``reg query`` stdout in, OS descriptor out (no host needed)."""
+
+from __future__ import annotations
+
+from ansible_collections.tslicensing.cal.plugins.action.client_os_info import REG_QUERY_ARGV, os_from_reg_query
+
+# As Windows 10 22H2 prints it (values, then the subkeys as bare lines).
+WINDOWS_10_QUERY = '''
+HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion
+    SystemRoot    REG_SZ    C:\\WINDOWS
+    BuildBranch    REG_SZ    vb_release
+    CurrentBuild    REG_SZ    19045
+    CurrentMajorVersionNumber    REG_DWORD    0xa
+    CurrentMinorVersionNumber    REG_DWORD    0x0
+    CurrentType    REG_SZ    Multiprocessor Free
+    CurrentVersion    REG_SZ    6.3
+    EditionID    REG_SZ    Professional
+    InstallationType    REG_SZ    Client
+    InstallDate    REG_DWORD    0x63a1b2c3
+    ProductName    REG_SZ    Windows 10 Pro
+    CurrentBuildNumber    REG_SZ    19045
+    DisplayVersion    REG_SZ    22H2
+
+HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Accessibility
+HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\AppCompatFlags
+'''.replace('\n', '\r\n')
+
+
+def test_argv_is_one_read_only_query_of_the_64_bit_view() -> None:
+    assert REG_QUERY_ARGV == ('reg.exe', 'query', 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', '/reg:64')
+
+
+def test_windows_10_query_output() -> None:
+    os_info = os_from_reg_query(0, WINDOWS_10_QUERY, '')
+    assert (os_info['family'], os_info['edition'], os_info['product_type'], os_info['version'], os_info['build']) \
+        == ('windows_10', 'professional', 'client', '10.0', 19045)
+
+
+def test_failed_query_is_unknown_with_the_error() -> None:
+    os_info = os_from_reg_query(1, '', 'ERROR: The system was unable to find the specified registry key or value.\r\n')
+    assert os_info['family'] == 'unknown'
+    assert 'rc 1' in os_info['reason'] and 'unable to find' in os_info['reason']
+
+
+def test_unreadable_output_is_unknown() -> None:
+    os_info = os_from_reg_query(0, 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n'
+                                   '    ProductName    REG_NOSUCHTYPE    x\r\n', '')
+    assert os_info['family'] == 'unknown'
+    assert 'unreadable' in os_info['reason']
+
+
+def test_key_without_values_is_unknown() -> None:
+    os_info = os_from_reg_query(0, '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n', '')
+    assert os_info['family'] == 'unknown'
