@@ -101,6 +101,28 @@ class WindowsActionBase(ActionBase):
         return CommandResult(tuple(argv), int(res['rc']), res.get('stdout', '') or '',
                              res.get('stderr', '') or '', started)
 
+    def _run_powershell(self, script: str, parameters: t.Mapping[str, t.Any] | None,
+                        task_vars: dict[str, t.Any], read_only: bool = False,
+                        error_action: str = 'stop', depth: int = 5) -> dict[str, t.Any]:
+        """Run one script through ``ansible.windows.win_powershell``; returns the module result as is.
+
+        ``error_action: stop`` by default so that a non-terminating error (every CIM cmdlet error is one)
+        fails the script instead of leaving a half-filled ``result``; the caller reads ``failed`` and
+        ``error``. ``depth`` 5 keeps lists of objects in ``$Ansible.Result`` whole (the module's default 2
+        flattens deeper values to strings).
+
+        In check mode win_powershell only runs a script that declares SupportsShouldProcess and otherwise
+        answers ``changed: true, msg: 'skipped, running in check mode'`` without running it; that answer
+        is never data, so it fails the action instead of being mistaken for a result.
+        """
+        args: dict[str, t.Any] = {'script': script, 'error_action': error_action, 'depth': depth}
+        if parameters:
+            args['parameters'] = dict(parameters)
+        res = self._run_module(WIN_POWERSHELL, args, task_vars, read_only=read_only)
+        if res.get('msg') == 'skipped, running in check mode' and not res.get('failed'):
+            raise AnsibleActionFail('win_powershell skipped a script in check mode; refusing to guess its result')
+        return res
+
     def _run_file(self, path: str, state: str, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """``ansible.windows.win_file``; fails the action with the module's message."""
         res = self._run_module(WIN_FILE, {'path': path, 'state': state}, task_vars)
