@@ -21,7 +21,7 @@ import ntpath
 import os
 import typing as t
 
-from . import _regfile
+from . import _license_decoder, _regfile
 
 # Both views name the same logical key; /reg:32 reaches HKLM\SOFTWARE\Wow6432Node\... on 64-bit Windows,
 # and an export made with /reg:32 names the logical path in its headers.
@@ -105,9 +105,18 @@ def same_tree(left: _regfile.RegDocument, right: _regfile.RegDocument) -> bool:
 
 
 def summary(doc: _regfile.RegDocument | None) -> dict[str, t.Any]:
+    """What a result reports of one view: the store's shape plus every license decoded on the controller."""
     if doc is None:
         return {'present': False, 'hardware_id': None, 'licenses': []}
-    return dict(present=True, **_regfile.mslicensing_summary(doc, STORE_KEY))
+    report = dict(present=True, **_regfile.mslicensing_summary(doc, STORE_KEY))
+    decoded = _license_decoder.decode_store(doc)
+    by_name = {entry['name'].casefold(): entry['decoded'] for entry in decoded['licenses']}
+    for entry in report['licenses']:
+        entry['decoded'] = by_name.get(entry['name'].casefold())
+    report['hardware_id_decoded'] = decoded['hardware_ids'][0]['decoded'] if decoded['hardware_ids'] else None
+    report['decode_status'] = decoded['status']
+    report['decode_warnings'] = decoded['warnings']
+    return report
 
 
 def verify_export(data: bytes, source: str) -> _regfile.RegDocument:

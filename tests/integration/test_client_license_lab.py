@@ -225,4 +225,8 @@ def test_query_playbook_reports_without_changing(lab):
     assert result['changed'] is False and result['module_executions'] == 2
     assert result['views']['64']['licenses'][0]['client_license_sha256'] == hashlib.sha256(
         (REPO.parent / 'shared' / 'fixtures' / 'license' / 'pbLicenseInfo_msrdpele.p7b').read_bytes()).hexdigest()
+    # decoded on the controller from the live query: the real license's facts
+    decoded = result['views']['64']['licenses'][0]['decoded']['licenses'][0]
+    assert (decoded['valid_to'], decoded['temporary'], decoded['license_server']) == ('2007-09-18T14:51:35Z', True, 'RODENT')
+    assert result['views']['64']['hardware_id_decoded']['dwords'][0] == 2
     assert _stores(lab, 'f_restore') == before
