@@ -949,9 +949,8 @@ REG_BINARY = 3
 
 def decode_store(doc: t.Any, now: datetime.datetime | None = None) -> dict[str, t.Any]:
     """Decode every licence and hardware id of the MSLicensing roots in a parsed .reg document."""
-    from ._regfile import MSLICENSING_ROOTS, normalize_key
+    from ._regfile import MSLICENSING_ROOTS, normalize_key, relative_path
 
-    roots = [normalize_key(root).lower() for root in MSLICENSING_ROOTS]
     result: dict[str, t.Any] = {'licenses': [], 'hardware_ids': [], 'warnings': [], 'status': 'undecodable'}
     for key in doc.keys:
         if key.delete:
@@ -961,7 +960,7 @@ def decode_store(doc: t.Any, now: datetime.datetime | None = None) -> dict[str, 
         except ValueError as exc:
             result['warnings'].append('key %r skipped: %s' % (key.path, exc))
             continue
-        relative = relative_to_roots(path, roots)
+        relative = next((rel for rel in (relative_path(path, root) for root in MSLICENSING_ROOTS) if rel), None)
         if relative is None:
             continue
         match = LICENSE_KEY.match(relative)
@@ -973,14 +972,6 @@ def decode_store(doc: t.Any, now: datetime.datetime | None = None) -> dict[str, 
                 result['hardware_ids'].append(entry)
     result['status'] = store_status(result)
     return result
-
-
-def relative_to_roots(path: str, roots: list[str]) -> str | None:
-    lowered = path.lower()
-    for root in roots:
-        if lowered.startswith(root + '\\'):
-            return path[len(root) + 1:]
-    return None
 
 
 def find_value(key: t.Any, name: str) -> t.Any:

@@ -553,7 +553,7 @@ def tree(doc: RegDocument) -> dict[str, dict[str, tuple[int, Data]]]:
     return result
 
 
-def _relative(path: str, root: str) -> str | None:
+def relative_path(path: str, root: str) -> str | None:
     """``path`` relative to ``root`` ('' for root itself), None when outside it or unparsable."""
     try:
         if not _is_within(path, root, _casefold_equal):
@@ -568,7 +568,7 @@ def relative_tree(doc: RegDocument, root: str) -> dict[str, dict[str, tuple[int,
     normalize_key(root)
     result = {}
     for path, values in tree(doc).items():
-        relative = _relative(path, root)
+        relative = relative_path(path, root)
         if relative is not None:
             result[relative] = values
     return result
@@ -577,7 +577,7 @@ def relative_tree(doc: RegDocument, root: str) -> dict[str, dict[str, tuple[int,
 def only_under(doc: RegDocument, root: str) -> list[str]:
     """The key paths of ``doc`` that are NOT inside ``root`` (empty: the document holds only that tree)."""
     normalize_key(root)
-    return [key.path for key in doc.keys if _relative(key.path, root) is None]
+    return [key.path for key in doc.keys if relative_path(key.path, root) is None]
 
 
 def _data_size(reg_type: int, data: Data) -> int:
