@@ -57,8 +57,7 @@ class ActionModule(WindowsActionBase):
         if res.rc == store.RC_NOT_FOUND:
             return None
         if res.rc != store.RC_OK:
-            raise AnsibleActionFail('reg query of %s (view %s) failed with rc %d: %s'
-                                    % (store.STORE_KEY, view, res.rc, (res.stderr or res.stdout).strip()))
+            raise AnsibleActionFail('reg query of %s failed with rc %d: %s' % (store.view_label(view), res.rc, res.message))
         return store.store_from_query(res.stdout, view)
 
     def _query(self, views: list[str], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -72,9 +71,8 @@ class ActionModule(WindowsActionBase):
         report = {view: store.summary(found[view]) for view in views}
         outcome: dict[str, t.Any] = {'changed': bool(present), 'views': report}
         if self._task.diff:
-            outcome['diff'] = [{'before_header': '%s (view %s)' % (store.STORE_KEY, view), 'before': store.render(found[view]),
-                                'after_header': '%s (view %s)' % (store.STORE_KEY, view), 'after': ''}
-                               for view in present]
+            outcome['diff'] = [{'before_header': store.view_label(view), 'before': store.render(found[view]),
+                                'after_header': store.view_label(view), 'after': ''} for view in present]
         if not present:
             outcome['msg'] = 'the client license store is absent; nothing to do'
             return outcome
@@ -89,34 +87,34 @@ class ActionModule(WindowsActionBase):
         remote_dir = args['remote_backup_dir']
         self._run_file(remote_dir, 'directory', task_vars)
         stamp = store.timestamp()
-        for view in present:
-            report[view]['backup'] = self._backup(view, found[view], stamp, local_dir, remote_dir, task_vars)
+        try:
+            for view in present:
+                report[view]['backup'] = self._backup(view, found[view], stamp, local_dir, remote_dir, task_vars)
+        except store.BackupError as exc:
+            raise store.BackupError('%s; nothing was deleted' % exc) from exc
         for view in present:
             self._delete(view, report[view]['backup'], task_vars)
         outcome['msg'] = 'backed up and removed the store in view(s) %s' % ', '.join(present)
         return outcome
 
-    def _backup(self, view: str, queried: RegDocument | None, stamp: str, local_dir: str, remote_dir: str,
+    def _backup(self, view: str, queried: RegDocument, stamp: str, local_dir: str, remote_dir: str,
                 task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         name = store.backup_name(stamp, view)
         remote_file = store.remote_path(remote_dir, name)
         res = self._run_command(store.reg_export(view, remote_file), task_vars)
         if res.rc != store.RC_OK:
-            raise store.BackupError('reg export of view %s to %s failed (rc %d: %s); nothing was deleted'
-                                    % (view, remote_file, res.rc, (res.stderr or res.stdout).strip()))
+            raise store.BackupError('reg export of view %s to %s failed (rc %d: %s)'
+                                    % (view, remote_file, res.rc, res.message))
         data = self._fetch(remote_file)
         local_file = os.path.join(local_dir, name)
-        try:
-            doc = store.verify_export(data, '%s:%s' % (self._host, remote_file))
-        except store.BackupError as exc:
-            raise store.BackupError('%s; nothing was deleted' % exc) from exc
-        if queried is not None and not store.same_tree(doc, queried):
+        doc = store.verify_export(data, '%s:%s' % (self._host, remote_file))
+        if not store.same_tree(doc, queried):
             raise store.BackupError('the export %s differs from what reg query showed a moment earlier '
-                                    '(the store is changing?); nothing was deleted' % remote_file)
+                                    '(the store is changing?)' % remote_file)
         try:
             store.write_private(local_file, data)
         except OSError as exc:
-            raise store.BackupError('cannot write the backup %s: %s; nothing was deleted' % (local_file, exc)) from exc
+            raise store.BackupError('cannot write the backup %s: %s' % (local_file, exc)) from exc
         backup = {'path': local_file, 'remote_path': remote_file, 'sha256': store.sha256(data), 'view': view,
                   'host': self._host, 'key': store.STORE_KEY, 'created': stamp}
         store.write_manifest(local_file, backup)
@@ -131,13 +129,13 @@ class ActionModule(WindowsActionBase):
                 with open(local, 'rb') as handle:
                     return handle.read()
             except (AnsibleError, OSError) as exc:
-                raise store.BackupError('fetching %s failed: %s; nothing was deleted' % (remote_file, to_native(exc))) from exc
+                raise store.BackupError('fetching %s failed: %s' % (remote_file, to_native(exc))) from exc
 
     def _delete(self, view: str, backup: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
         res = self._run_command(store.reg_delete(view), task_vars)
         if res.rc != store.RC_OK:
             raise AnsibleActionFail('reg delete of view %s failed (rc %d: %s); the backup is %s'
-                                    % (view, res.rc, (res.stderr or res.stdout).strip(), backup['path']))
+                                    % (view, res.rc, res.message, backup['path']))
         if self._read_store(view, task_vars) is not None:
             raise AnsibleActionFail('the store in view %s is still present after reg delete; the backup is %s'
                                     % (view, backup['path']))
@@ -192,7 +190,7 @@ class ActionModule(WindowsActionBase):
             # An import merges into what is there; the result would equal neither. Make the admin choose.
             raise AnsibleActionFail('the store in view %s exists and differs from %s; remove it first with '
                                     'state=absent (which backs it up), then restore' % (view, backup_file))
-        outcome['diff'].append({'before_header': '%s (view %s)' % (store.STORE_KEY, view), 'before': '',
+        outcome['diff'].append({'before_header': store.view_label(view), 'before': '',
                                 'after_header': backup_file, 'after': store.render(wanted)})
         if self._task.check_mode:
             return True
@@ -207,8 +205,7 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('copying %s to %s failed: %s' % (backup_file, source, to_native(exc))) from exc
         res = self._run_command(store.reg_import(view, source), task_vars)
         if res.rc != store.RC_OK:
-            raise AnsibleActionFail('reg import of %s (view %s) failed (rc %d: %s)'
-                                    % (source, view, res.rc, (res.stderr or res.stdout).strip()))
+            raise AnsibleActionFail('reg import of %s (view %s) failed (rc %d: %s)' % (source, view, res.rc, res.message))
         res = self._run_command(store.reg_export(view, verify), task_vars)
         if res.rc != store.RC_OK:
             raise AnsibleActionFail('re-export for verification failed (rc %d); the import may be incomplete' % res.rc)

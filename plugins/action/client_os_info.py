@@ -54,7 +54,7 @@ class ActionModule(WindowsActionBase):
         command = self._run_command(list(REG_QUERY_ARGV), task_vars or {}, read_only=True)
         if not command.started:
             raise AnsibleActionFail('could not start reg.exe on the host (rc %d): %s'
-                                    % (command.rc, command.stderr or command.stdout))
+                                    % (command.rc, command.message))
         os_info = os_from_reg_query(command.rc, command.stdout, command.stderr)
         eligibility = _eligibility.decide(os_info, args['license_server'], args['licensing_mode'],
                                           args['matrix_override'])

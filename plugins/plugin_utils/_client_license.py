@@ -41,6 +41,10 @@ class BackupError(Exception):
     """A backup that may not be trusted (or written); the store must stay untouched."""
 
 
+def view_label(view: str) -> str:
+    return '%s (view %s)' % (STORE_KEY, view)
+
+
 def view_flag(view: str) -> str:
     return '/reg:' + view
 

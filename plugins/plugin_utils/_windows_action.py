@@ -41,6 +41,11 @@ class CommandResult:
     """False when the program could not be started at all (win_command reports that as a failure with a
     ``Failed to run`` message and the Win32 error code as rc)."""
 
+    @property
+    def message(self) -> str:
+        """What the program said, for an error message (reg.exe writes to stdout under Wine, stderr on Windows)."""
+        return (self.stderr or self.stdout).strip()
+
 
 class WindowsActionBase(ActionBase):
     """Shared plumbing: argument validation, counted module executions, read-only steps in check mode."""

@@ -16,7 +16,7 @@ import pathlib
 import subprocess
 import typing as t
 
-from fleet import REPO, Fleet  # noqa: F401  (tests/lab is on sys.path for the tests)
+from fleet import REPO, Fleet  # tests/lab is on sys.path for the tests
 
 LAB_DIR = pathlib.Path(__file__).resolve().parent
 VENV_BIN = REPO / '.venv' / 'bin'
@@ -100,15 +100,6 @@ class Lab:
         if limit:
             argv += ['--limit', limit]
         return self._run(argv, json_output, env)
-
-    def adhoc(self, pattern: str, module: str, args: t.Mapping[str, t.Any] | str, check: bool = False,
-              env: t.Mapping[str, str] | None = None) -> Run:
-        """``ansible PATTERN -m MODULE -a ARGS`` with the one-line JSON per host output."""
-        argv = [str(VENV_BIN / 'ansible'), '-i', str(self.inventory), pattern, '-m', module,
-                '-a', args if isinstance(args, str) else json.dumps(dict(args)), '-o']
-        if check:
-            argv.append('--check')
-        return self._run(argv, json_output=False, env=env)
 
     def write_playbook(self, name: str, text: str) -> pathlib.Path:
         path = self.workdir / name
