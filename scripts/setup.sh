@@ -35,6 +35,7 @@ missing=()
 command -v wine >/dev/null 2>&1 || missing+=(wine wine64)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v git >/dev/null 2>&1 || missing+=(git)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # headless check of the audit report page
 if [ ${#missing[@]} -gt 0 ]; then
   need_root_for_apt "${missing[@]}"
   apt_install "${missing[@]}"
@@ -63,7 +64,30 @@ if [ "$(readlink "$link" 2>/dev/null)" != "$repo" ]; then
   ln -sfn "$repo" "$link"
 fi
 
-# 4. Command-line tools of the collection, runnable from the venv.
+# 4. Upstream collections the playbooks, docs and lint need (there is no Galaxy server here): taken from
+#    the community `ansible` package on PyPI that matches ansible-core 2.19, without installing it.
+upstream_stamp="$venv/.upstream-collections"
+upstream_want="ansible>=12,<13 ${TSCAL_UPSTREAM_COLLECTIONS:=ansible.windows awx.awx}"
+if [ "$(cat "$upstream_stamp" 2>/dev/null)" != "$upstream_want" ]; then
+  log "extracting $TSCAL_UPSTREAM_COLLECTIONS from the ansible 12 wheel into $venv/collections"
+  wheels="$venv/.wheels"
+  "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps "ansible>=12,<13" -d "$wheels"
+  "$venv/bin/python" - "$wheels" "$venv/collections" $TSCAL_UPSTREAM_COLLECTIONS <<'PY'
+import pathlib, shutil, sys, zipfile
+wheels, dest, names = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
+wheel = max(wheels.glob('ansible-*.whl'))
+with zipfile.ZipFile(wheel) as archive:
+    for name in names:
+        prefix = 'ansible_collections/%s/' % name.replace('.', '/')
+        shutil.rmtree(dest / prefix, ignore_errors=True)
+        archive.extractall(dest, [member for member in archive.namelist() if member.startswith(prefix)])
+        print('[setup] %s from %s' % (name, wheel.name))
+PY
+  rm -rf "$wheels"
+  echo "$upstream_want" >"$upstream_stamp"
+fi
+
+# 5. Command-line tools of the collection, runnable from the venv.
 for tool in "$repo"/scripts/bin/*; do
   [ -e "$tool" ] || continue
   ln -sfn "$tool" "$venv/bin/$(basename "$tool")"
