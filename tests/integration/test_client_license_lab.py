@@ -21,8 +21,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 RESET = REPO / 'playbooks' / 'reset_license_store.yml'
 RESTORE = REPO / 'playbooks' / 'restore.yml'
 QUERY = REPO / 'playbooks' / 'query_license_store.yml'
-RESET_TASK = 'Back up and remove the client license store'
-RESTORE_TASK = 'Restore the client license store from its backup'
+RESET_TASK = ROLE_TASK = 'tslicensing.cal.client_license : Query, back up and remove, or restore the client license store'
+RESTORE_TASK = ROLE_TASK
 REMOTE_DIR = ('drive_c', 'ProgramData', 'tslicensing.cal', 'backups')
 
 HOSTS = {
@@ -144,9 +144,9 @@ def test_restore_gives_back_an_identical_tree(lab, tmp_path):
     assert again.rc == 0 and again.result('restoreme', RESTORE_TASK)['changed'] is False
 
 
-def _assert_failed_untouched(lab, run, host, before, message):
+def _assert_failed_untouched(lab, run, host, before, message, task=RESET_TASK):
     assert run.rc != 0
-    result = run.result(host, RESET_TASK)
+    result = run.result(host, task)
     assert result.get('failed') is True
     assert message in result['msg'], result['msg']
     assert _stores(lab, host) == before, 'the store changed although the backup failed'
@@ -177,8 +177,9 @@ def test_export_failure_leaves_the_key(lab, tmp_path):
         remote_backup_dir: 'C:\\blocked'
 """ % tmp_path)
     run = lab.playbook(playbook)
-    _assert_failed_untouched(lab, run, 'f_export', before, 'reg export of view 64')
-    assert 'nothing was deleted' in run.result('f_export', RESET_TASK)['msg']
+    task = 'Back up and remove the client license store'
+    _assert_failed_untouched(lab, run, 'f_export', before, 'reg export of view 64', task)
+    assert 'nothing was deleted' in run.result('f_export', task)['msg']
 
 
 @pytest.mark.parametrize('host,fault', [('f_truncate', 'truncate'), ('f_corrupt', 'corrupt')])
@@ -221,7 +222,7 @@ def test_query_playbook_reports_without_changing(lab):
     before = _stores(lab, 'f_restore')
     run = lab.playbook(QUERY, limit='f_restore')
     assert run.rc == 0
-    result = run.result('f_restore', 'Read the client license store')
+    result = run.result('f_restore', ROLE_TASK)
     assert result['changed'] is False and result['module_executions'] == 2
     assert result['views']['64']['licenses'][0]['client_license_sha256'] == hashlib.sha256(
         (REPO.parent / 'shared' / 'fixtures' / 'license' / 'pbLicenseInfo_msrdpele.p7b').read_bytes()).hexdigest()

@@ -23,7 +23,8 @@ Command line::
     fleet.py destroy --lab-dir DIR
 
 A spec file maps host names to ``{os: PROFILE, stores: {'64': SEED, '32': SEED}}``; seeds are the
-names in ``SEEDS`` (``none``, ``one-license``, ``several-licenses``, ``other-hwid``) or a path to a
+names in ``SEEDS`` (``none``, ``one-license``, ``several-licenses``, ``other-hwid``, and the synthetic
+``permanent-license``, ``expiring-license``, ``temporary-license``) or a path to a
 ``.reg`` file; profiles are the names in ``OS_PROFILES``.
 """
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime
 import fcntl
 import json
 import os
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import typing as t
+import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -54,6 +57,7 @@ VIEWS = ('64', '32')
 SERVER_LINGER_SECONDS = 300  # persistent wineservers go away by themselves after a crash of the caller
 
 sys.path.insert(0, str(REPO / '.venv' / 'collections'))
+sys.path.insert(0, str(HERE.parent))  # tests/: license_factory
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _regfile  # noqa: E402
 
 # The CurrentVersion values of real systems, as each reports them (see shared/docs/lab-notes.md).
@@ -108,11 +112,37 @@ def _several_licenses() -> _regfile.RegDocument:
     return dataclasses.replace(doc, keys=doc.keys + tuple(extra))
 
 
-SEEDS: dict[str, t.Callable[[], _regfile.RegDocument | None]] = {
-    'none': lambda: None,
-    'one-license': _real_store,
-    'several-licenses': _several_licenses,
-    'other-hwid': lambda: _with_hwid(_real_store(), bytes.fromhex('02000000' + '11' * 16)),
+def _synthetic_store(host: str, days_left: int, temporary: bool = False) -> _regfile.RegDocument:
+    """The real store's layout with a ClientLicense made by tests/license_factory.py for ``host``: valid from
+    30 days ago until ``days_left`` days from now, permanent or temporary, issued by LICSRV01 with a serial
+    derived from the host name (so every host holds a distinct CAL)."""
+    import license_factory  # tests/ is on sys.path (below): the factory is test-only code too
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    flags = 0x00808000 | (0x80000000 if temporary else 0)
+    spec = license_factory.LicenseSpec(
+        machine=host.upper()[:15], serial=0x0200000000 + zlib.crc32(host.encode()) % 0xFFFFFF,
+        versions=[(10, 0, flags)], not_before=now - datetime.timedelta(days=30),
+        not_after=now + datetime.timedelta(days=days_left))
+    blob = license_factory.build_client_license([spec])
+    keys = []
+    for key in _real_store().keys:
+        if key.path.casefold().endswith('\\license000'):
+            key = dataclasses.replace(key, values=tuple(
+                _regfile.RegValue(v.name, v.type, blob) if v.name == 'ClientLicense' else v for v in key.values))
+        keys.append(key)
+    return _regfile.RegDocument(tuple(keys))
+
+
+# Seeds: a store per view. The synthetic ones are made per host (distinct serials) and relative to today.
+SEEDS: dict[str, t.Callable[[str], _regfile.RegDocument | None]] = {
+    'none': lambda host: None,
+    'one-license': lambda host: _real_store(),  # the real license: temporary, expired in 2007
+    'several-licenses': lambda host: _several_licenses(),
+    'other-hwid': lambda host: _with_hwid(_real_store(), bytes.fromhex('02000000' + '11' * 16)),
+    'permanent-license': lambda host: _synthetic_store(host, days_left=75),
+    'expiring-license': lambda host: _synthetic_store(host, days_left=5),
+    'temporary-license': lambda host: _synthetic_store(host, days_left=40, temporary=True),
 }
 
 
@@ -122,9 +152,9 @@ class HostSpec:
     stores: dict[str, str] = dataclasses.field(default_factory=lambda: {'64': 'one-license'})
 
 
-def seed_document(seed: str) -> _regfile.RegDocument | None:
+def seed_document(seed: str, host: str = 'client') -> _regfile.RegDocument | None:
     if seed in SEEDS:
-        return SEEDS[seed]()
+        return SEEDS[seed](host)
     path = pathlib.Path(seed)
     return _regfile.parse_reg(path.read_bytes(), str(path))
 
@@ -240,7 +270,7 @@ class Fleet:
         for view, seed in spec.stores.items():
             if view not in VIEWS:
                 raise ValueError('registry view must be 64 or 32, not %r' % view)
-            doc = seed_document(seed)
+            doc = seed_document(seed, host)
             if doc is not None:
                 self._import(host, doc, view)
 

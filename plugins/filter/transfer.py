@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Filters tslicensing.cal.transferable_cals and transfer_outcome (docs in the .yml sidecars)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _outcome, _transfer
+
+
+def transferable_cals(result: t.Any) -> dict[str, t.Any]:
+    try:
+        return _transfer.transferable_cals(result)
+    except _outcome.OutcomeError as e:
+        raise AnsibleFilterError('transferable_cals: %s' % e) from None
+
+
+def transfer_outcome(store: t.Any, cals: t.Any, target: str, server: t.Any = None, recorded: t.Any = None,
+                     check_mode: bool = False) -> dict[str, t.Any]:
+    if not isinstance(store, t.Mapping) or not isinstance(cals, list):
+        raise AnsibleFilterError('transfer_outcome: expects a store outcome (dict) and a list of CALs')
+    return _transfer.transfer_outcome(store, cals, target, server or None, recorded or [], bool(check_mode))
+
+
+class FilterModule:
+
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {'transferable_cals': transferable_cals, 'transfer_outcome': transfer_outcome}

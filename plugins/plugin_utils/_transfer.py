@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the tslicensing.cal collection and may not remain
+# stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""The decisions of the transfer role (KB 315262) that are not one module call: which licenses on the source
+are CALs worth transferring, and what the transfer of one host achieved.
+
+Pure Python: no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from . import _outcome
+
+
+def cal_id(license_server: str | None, serial: str | None) -> str:
+    """The ledger identity of a CAL: the license server that issued it and the certificate serial."""
+    return '%s/%s' % (license_server or 'unknown-server', serial or 'unknown-serial')
+
+
+def transferable_cals(result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Sort the licenses of a ``client_license`` query into permanent CALs (transferable) and the rest.
+
+    A temporary license (90 days, issued when no CAL was available) is not a purchased CAL; a license whose
+    temporary flag is unknown, or that cannot be decoded, is not claimed as one either. The same license
+    seen in both registry views is one CAL.
+    """
+    views = result.get('views') if isinstance(result, t.Mapping) else None
+    if not isinstance(views, t.Mapping):
+        raise _outcome.OutcomeError('expected the registered result of tslicensing.cal.client_license state=query')
+    cals: dict[str, dict[str, t.Any]] = {}
+    others: list[str] = []
+    for view, store in sorted(views.items()):
+        if not store.get('present'):
+            continue
+        for entry in store.get('licenses') or ():
+            decoded = entry.get('decoded') or {}
+            licenses = decoded.get('licenses') or []
+            if not licenses:
+                others.append('%s (view %s): not decodable (%s)' % (entry.get('name'), view,
+                                                                      decoded.get('status', 'no ClientLicense')))
+            for lic in licenses:
+                label = '%s (view %s, %s, serial %s)' % (entry.get('name'), view, lic.get('license_server'),
+                                                         lic.get('serial'))
+                if lic.get('temporary') is not False:
+                    others.append('%s: %s' % (label, 'temporary' if lic.get('temporary') else
+                                              'temporary/permanent unknown'))
+                    continue
+                identity = cal_id(lic.get('license_server'), lic.get('serial'))
+                cals.setdefault(identity, {
+                    'cal': identity, 'license_server': lic.get('license_server'), 'serial': lic.get('serial'),
+                    'valid_to': lic.get('valid_to'), 'view': view, 'license': entry.get('name'),
+                    'hardware_id': store.get('hardware_id'),
+                })
+    return {'cals': list(cals.values()), 'not_transferable': others}
+
+
+def transfer_outcome(store: t.Mapping[str, t.Any], cals: t.Sequence[t.Mapping[str, t.Any]], target: str,
+                     server: t.Mapping[str, t.Any] | None, recorded: t.Sequence[t.Mapping[str, t.Any]],
+                     check_mode: bool = False) -> dict[str, t.Any]:
+    """One host's outcome (``_outcome.OUTCOME_KEYS``) from the parts of its transfer.
+
+    ``store`` is the ``client_license`` outcome of the backup and removal, ``server`` the ``license_server``
+    role's outcome (None when no license server was given), ``recorded`` the ledger results, one per CAL.
+    """
+    if server:
+        revoked = len(server.get('would_revoke' if check_mode else 'revoked') or ())
+        server_text = server.get('reason') or ''
+        reissue = bool(server.get('reissue_required'))
+    else:
+        revoked = 0
+        server_text = 'no license server given: the CAL stays issued to the source until it expires'
+        reissue = True
+    states = sorted({(item.get('transfer') or {}).get('state') or 'source_cleared' for item in recorded})
+    verb = 'would transfer' if check_mode else 'transferred'
+    detail = '%s %s to %s; %s; %s; ledger: %s%s' % (
+        verb, ', '.join(cal['cal'] for cal in cals), target, store.get('detail'), server_text,
+        ', '.join(states) or 'nothing recorded',
+        '; a Clearinghouse reissue is needed (transfer_reissue_reference records it)' if reissue else '')
+    return {
+        'changed': bool(store.get('changed')) or revoked > 0 or any(item.get('changed') for item in recorded),
+        'backups': list(store.get('backups') or ()),
+        'cals_freed': int(store.get('cals_freed') or 0),
+        'cals_revoked': revoked,
+        'refused': None,
+        'detail': detail,
+    }
+
