@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Set everything up on a fresh Debian machine, then run the main job on a three-client Wine lab fleet:
-# query the client license stores -> back up and remove them (reset_license_store.yml) -> query again ->
-# restore them from the verified backups -> query again. Backups stay in .lab/demo/backups.
+# Set everything up on a fresh Debian machine, then run the main job on a Wine lab fleet of six clients and
+# an RD license server, with the embedded SQLite ledger:
+#   audit the fleet -> plan the transfer of pc-042's CAL to pc-new (--check) -> transfer it (verified backup,
+#   removal, revocation on the license server, ledger) -> run it again (nothing to do) -> a transfer that is
+#   refused (pc-temp holds only a temporary license) -> pc-new gets its CAL -> audit again: the transfer is
+#   completed, the report (HTML, JSON, CSV) shows it.
+# Everything stays in .lab/demo: backups/, ledger.sqlite3, reports/.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/scripts/setup.sh"
@@ -10,23 +14,43 @@ bash "$repo/scripts/setup.sh"
 lab="$repo/.lab/demo"
 fleet() { python "$repo/tests/lab/fleet.py" "$@"; }
 fleet destroy --lab-dir "$lab/fleet" >/dev/null
+rm -rf "$lab/backups" "$lab/reports" "$lab/ledger.sqlite3" "$lab/license-server.yml"
 trap 'fleet destroy --lab-dir "$lab/fleet" >/dev/null' EXIT
-fleet create --lab-dir "$lab/fleet" --hosts 3 --inventory "$lab/inventory.yml"
+fleet create --lab-dir "$lab/fleet" --spec "$repo/tests/lab/demo-fleet.yml" --inventory "$lab/inventory.yml"
 
-# The lab's stand-ins for ansible.windows and its connection come first on the collections path.
+# The lab's stand-ins for ansible.windows and its connection come first on the collections path; the license
+# server's WMI answers come from a scenario file (the win_powershell contract double).
+cp "$repo/tests/integration/license_server/scenarios/several_cals.yml" "$lab/license-server.yml"
 export ANSIBLE_CONFIG="$repo/tests/lab/ansible.cfg"
 export ANSIBLE_COLLECTIONS_PATH="$repo/tests/lab/collections:$repo/.venv/collections"
-export TSCAL_BACKUP_DIR="$lab/backups"
-play() { echo; echo "=== $*"; ansible-playbook -i "$lab/inventory.yml" "$@"; }
+export TSCAL_WMI_SCENARIO="$lab/license-server.yml"
+export TSCAL_BACKUP_DIR="$lab/backups" TSCAL_REPORT_DIR="$lab/reports"
+export TSCAL_LEDGER_URL="sqlite:///$lab/ledger.sqlite3"
+play() { echo; echo "=== ansible-playbook $*"; ansible-playbook -i "$lab/inventory.yml" "$@"; }
+transfer=(-e transfer_license_server_version=2019 -e transfer_license_server=licsrv -e transfer_revoke=true)
 
 cd "$repo"
-play playbooks/query_license_store.yml
-play playbooks/reset_license_store.yml --check --diff
-play playbooks/reset_license_store.yml
-play playbooks/reset_license_store.yml      # second run: nothing to do
-play playbooks/query_license_store.yml
-play playbooks/restore.yml
-play playbooks/query_license_store.yml
+play playbooks/audit.yml -e audit_hosts='all:!licsrv'
+play playbooks/transfer.yml --check -e transfer_source=pc-042 -e transfer_target=pc-new \
+  -e 'transfer_reason="hardware replaced"' "${transfer[@]}"
+play playbooks/transfer.yml -e transfer_source=pc-042 -e transfer_target=pc-new \
+  -e 'transfer_reason="hardware replaced"' "${transfer[@]}"
+play playbooks/transfer.yml -e transfer_source=pc-042 -e transfer_target=pc-new \
+  -e 'transfer_reason="hardware replaced"' "${transfer[@]}"     # second run: nothing to do
+play playbooks/transfer.yml -e transfer_source=pc-temp -e transfer_target=pc-new \
+  -e 'transfer_reason="hardware replaced"' "${transfer[@]}" || echo "=== (refused, as it should be: exit code $?)"
+echo; echo "=== pc-new connects to the terminal server and is issued its CAL"
+fleet seed --lab-dir "$lab/fleet" --host pc-new --view 64 --store permanent-license
+play playbooks/audit.yml -e audit_hosts='all:!licsrv'
+
 echo
-echo "=== backups written (mode 0600):"
-find "$lab/backups" -type f -name '*.reg' -printf '%m %s %p\n' | sort
+echo "=== the ledger's transfers:"
+python - "$lab/ledger.sqlite3" <<'PY'
+import sqlite3, sys
+for row in sqlite3.connect(sys.argv[1]).execute(
+        'SELECT id, cal_id, source_host, target_host, state, completed_at FROM transfers ORDER BY id'):
+    print('  #%s %s %s -> %s: %s %s' % (row[0], row[1], row[2], row[3], row[4], row[5] or ''))
+PY
+echo "=== backups and reports (mode 0600):"
+find "$lab/backups" "$lab/reports" -type f -printf '  %m %6s %p\n' | sort
+echo "=== open $lab/reports/tscal-audit.html in a browser"

@@ -219,14 +219,17 @@ def _licenses_in_registry(lab, host):
 
 def test_audit_completes_the_transfer_and_agrees_with_every_registry(lab, work):
     # The new client connects and gets its CAL from the license server: a permanent license appears.
-    lab.fleet.seed('pc-new', HostSpec('win11-home', {'64': 'permanent-license'}))
+    lab.fleet.seed_store('pc-new', '64', 'permanent-license')
     audit_vars = {'audit_hosts': ':'.join(CLIENTS), 'audit_ledger': 'sqlite:///%s' % work['ledger'],
                   'audit_report_dir': str(work['reports']),
                   # after the transfers were recorded: an observation only completes earlier transfers
                   'audit_report_time': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
     run = lab.playbook(AUDIT, json_output=False, extra_vars=audit_vars)
     assert run.rc == 0, run.stdout[-3000:]
-    assert 'Transfer completed (the target holds a permanent license): LICSRV01/0x' in run.stdout
+    printed = ' '.join(run.stdout.split())
+    assert 'Transfer completed (the target holds a permanent license): LICSRV01/0x' in printed
+    assert ('6 host(s) (0 not reached), 3 license(s): 2 permanent, 1 temporary, 1 expiring within 30 days, '
+            '0 expired') in printed
     transfers = {row['source_host']: row for row in _ledger_rows(work)}
     assert transfers['pc-042']['state'] == 'completed' and transfers['pc-042']['completed_at']
     # pc-spare holds nothing yet: its incoming transfer stays open

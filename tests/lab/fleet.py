@@ -20,6 +20,7 @@ Command line::
 
     fleet.py create  --lab-dir DIR --spec SPEC.yml --inventory INV.yml
     fleet.py create  --lab-dir DIR --hosts 3 --inventory INV.yml     # demo fleet
+    fleet.py seed    --lab-dir DIR --host HOST --view 64 --store permanent-license
     fleet.py destroy --lab-dir DIR
 
 A spec file maps host names to ``{os: PROFILE, stores: {'64': SEED, '32': SEED}}``; seeds are the
@@ -268,11 +269,15 @@ class Fleet:
             raise ValueError('unknown OS profile %r (known: %s)' % (spec.os, ', '.join(OS_PROFILES)))
         self._import(host, self._identity(spec.os), '64')
         for view, seed in spec.stores.items():
-            if view not in VIEWS:
-                raise ValueError('registry view must be 64 or 32, not %r' % view)
-            doc = seed_document(seed, host)
-            if doc is not None:
-                self._import(host, doc, view)
+            self.seed_store(host, view, seed)
+
+    def seed_store(self, host: str, view: str, seed: str) -> None:
+        """Import a seed into one view of a host's registry (e.g. the CAL a new client was just issued)."""
+        if view not in VIEWS:
+            raise ValueError('registry view must be 64 or 32, not %r' % view)
+        doc = seed_document(seed, host)
+        if doc is not None:
+            self._import(host, doc, view)
 
     def create(self, specs: t.Mapping[str, HostSpec]) -> None:
         template = self.template()
@@ -360,6 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     group = create.add_mutually_exclusive_group(required=True)
     group.add_argument('--spec', help='YAML: host: {os: PROFILE, stores: {"64": SEED, "32": SEED}}')
     group.add_argument('--hosts', type=int, help='a demo fleet of N clients')
+    seed = sub.add_parser('seed', help="import a seed into one view of a host's registry")
+    seed.add_argument('--lab-dir', required=True)
+    seed.add_argument('--host', required=True)
+    seed.add_argument('--view', choices=VIEWS, default='64')
+    seed.add_argument('--store', required=True, help='a name in SEEDS or a .reg file')
     destroy = sub.add_parser('destroy', help='stop the wineservers and remove the prefixes')
     destroy.add_argument('--lab-dir', required=True)
     args = parser.parse_args(argv)
@@ -370,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         fleet.create(specs)
         path = fleet.write_inventory(args.inventory)
         print('lab fleet: %d hosts in %s, inventory %s' % (len(specs), fleet.lab_dir, path))
+    elif args.command == 'seed':
+        fleet.seed_store(args.host, args.view, args.store)
+        print('lab fleet: seeded %s (view %s) with %s' % (args.host, args.view, args.store))
     else:
         fleet.destroy()
         print('lab fleet in %s destroyed' % fleet.lab_dir)
