@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tslicensing.cal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""tslicensing.cal.license_report: the fleet audit report, written on the controller (docs in plugins/modules)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
+    LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
+    DEFAULT_TITLE, FORMATS, ReportError, build_report, parse_time, render)
+
+DEFAULT_BASENAME = 'tscal-audit'
+
+
+class ActionModule(ActionBase):
+    """Reads the ledger (never writes it), renders the report and writes the files that changed."""
+
+    _requires_connection = False  # everything happens on the controller
+    _supports_check_mode = True
+    _supports_async = False
+
+    ARGUMENT_SPEC: dict[str, t.Any] = {
+        'clients': {'type': 'dict', 'required': True},
+        'dest': {'type': 'path', 'required': True},
+        'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
+        'ledger': {'type': 'str', 'no_log': True},
+        'expiring_days': {'type': 'int', 'default': 30},
+        'report_time': {'type': 'str'},
+        'title': {'type': 'str', 'default': DEFAULT_TITLE},
+        'basename': {'type': 'str', 'default': DEFAULT_BASENAME},
+    }
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        paths = _paths(args['dest'], args['basename'], args['formats'])
+        url = args['ledger'] or None
+        result['ledger'] = location_for_display(url)
+        try:
+            now = parse_time(args['report_time']) if args['report_time'] else _utc_now()
+            report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
+                                  ledger=result['ledger'])
+            contents = {fmt: render(report, fmt) for fmt in paths}
+        except ReportError as exc:
+            raise AnsibleActionFail('license_report: %s' % to_text(exc)) from None
+        check_mode = bool(self._task.check_mode)
+        written = _write(args['dest'], paths, contents, check_mode)
+        result.update({
+            'changed': bool(written),
+            'files': paths,
+            'written': written,
+            'totals': report['totals'],
+            'report_time': report['report_time'],
+            'msg': '%s %d of %d report file(s) in %s' % ('would write' if check_mode else 'wrote', len(written),
+                                                           len(paths), args['dest']),
+        })
+        return result
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _paths(dest: str, basename: str, formats: list[str]) -> dict[str, str]:
+    if not basename or basename in ('.', '..') or os.sep in basename or (os.altsep and os.altsep in basename):
+        raise AnsibleActionFail('basename %r must be a plain file name without a directory' % basename)
+    if not formats:
+        raise AnsibleActionFail('formats is empty; name at least one of %s' % ', '.join(FORMATS))
+    if os.path.exists(dest) and not os.path.isdir(dest):
+        raise AnsibleActionFail('dest %s exists and is not a directory' % dest)
+    return {fmt: os.path.join(dest, '%s.%s' % (basename, fmt)) for fmt in dict.fromkeys(formats)}
+
+
+def _transfers(url: str | None) -> list[dict[str, t.Any]]:
+    # Opened as a dry run: the report only reads, and a ledger that does not exist yet is not created.
+    try:
+        with open_ledger(url, dry_run=True) as ledger:
+            return ledger.transfers()
+    except LedgerError as exc:
+        raise AnsibleActionFail('license_report: cannot read the transfers: %s' % to_text(exc)) from None
+
+
+def _write(dest: str, paths: dict[str, str], contents: dict[str, str], check_mode: bool) -> list[str]:
+    """The files whose content (or 0600 mode) differs, written unless in check mode."""
+    stale = [fmt for fmt in paths if not file_holds(paths[fmt], contents[fmt])]
+    if check_mode or not stale:
+        return [paths[fmt] for fmt in stale]
+    try:
+        if not os.path.isdir(dest):
+            os.makedirs(dest, mode=0o700)
+            os.chmod(dest, 0o700)  # makedirs' mode is reduced by the umask
+        for fmt in stale:
+            write_private_file(paths[fmt], contents[fmt])
+    except OSError as exc:
+        raise AnsibleActionFail('cannot write the report in %s: %s'
+                                % (dest, to_text(exc.strerror or exc))) from None
+    return [paths[fmt] for fmt in stale]
