@@ -52,3 +52,11 @@ def lab_factory(tmp_path_factory):
     yield make
     for fleet in made:
         fleet.destroy()
+
+
+# -- the throwaway PostgreSQL cluster: one per test session, started only when a test asks for it ------
+@pytest.fixture(scope='session')
+def pg_cluster():
+    from postgres_cluster import cluster_fixture_body  # tests/ is on sys.path under pytest's rootdir
+
+    yield from cluster_fixture_body()

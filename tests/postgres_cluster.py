@@ -128,7 +128,7 @@ class PostgresCluster:
 
 
 def cluster_fixture_body() -> t.Iterator[PostgresCluster]:
-    """Body of the session fixtures (conftests wrap it with ``pytest.fixture``): a missing PostgreSQL
+    """Body of the session fixture ``pg_cluster`` (tests/conftest.py): a missing PostgreSQL
     FAILS the run - CI installs it - rather than silently skipping half of the suite."""
     import pytest
 

@@ -10,18 +10,10 @@ import typing as t
 
 import pytest
 
-from postgres_cluster import cluster_fixture_body
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 VENV_BIN = pathlib.Path(sys.executable).parent
-pg_cluster = pytest.fixture(scope='session', name='pg_cluster')(cluster_fixture_body)
 
-
-@pytest.fixture(params=['sqlite', pytest.param('postgresql', marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> str:
-    if request.param == 'sqlite':
-        return 'sqlite://%s/ledger.sqlite3' % tmp_path
-    return request.getfixturevalue('pg_cluster').create_database()
 
 
 def run_ansible(tool: str, args: list[str], cwd: pathlib.Path,

@@ -17,7 +17,6 @@ import typing as t
 import pytest
 
 from harness import Run
-from postgres_cluster import cluster_fixture_body
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import TransferRequest, open_ledger
 
@@ -26,14 +25,7 @@ VENV_BIN = pathlib.Path(sys.executable).parent
 # The stores of the unit tests (tests/unit/report/report_stores.py) are the inputs here too.
 sys.path.insert(0, str(REPO / 'tests' / 'unit' / 'report'))
 
-pg_cluster = pytest.fixture(scope='session', name='pg_cluster')(cluster_fixture_body)
 
-
-@pytest.fixture(params=['sqlite', pytest.param('postgresql', marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> str:
-    if request.param == 'sqlite':
-        return 'sqlite://%s/ledger.sqlite3' % tmp_path
-    return request.getfixturevalue('pg_cluster').create_database()
 
 
 def _run_playbook(workdir: pathlib.Path, name: str, playbook: str, extra_vars: t.Mapping[str, t.Any],

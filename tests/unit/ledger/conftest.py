@@ -9,14 +9,10 @@ import typing as t
 
 import pytest
 
-from postgres_cluster import cluster_fixture_body
-
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import Ledger, open_ledger
 
 BACKENDS = ['sqlite', pytest.param('postgresql', marks=pytest.mark.postgres)]
 
-
-pg_cluster = pytest.fixture(scope='session', name='pg_cluster')(cluster_fixture_body)
 
 
 @pytest.fixture(params=BACKENDS)
