@@ -43,7 +43,8 @@ def lab_factory(tmp_path_factory):
     made = []
 
     def make(name: str, specs) -> 'Lab':
-        fleet = Fleet(LAB_ROOT / ('pytest-%d' % os.getpid()) / name)
+        # All test sessions share .lab/pytest/template-*, the booted prefix (~700 MB) that fleets clone.
+        fleet = Fleet(LAB_ROOT / 'pytest' / ('%d-%s' % (os.getpid(), name)))
         fleet.destroy()
         fleet.create(specs)
         made.append(fleet)
