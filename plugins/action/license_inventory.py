@@ -147,4 +147,3 @@ def _operator(args: dict[str, t.Any]) -> str | None:
         return getpass.getuser()  # who ran the controller: the best default for an audit trail
     except (KeyError, OSError):
         return None
-

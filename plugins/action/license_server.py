@@ -143,8 +143,7 @@ class ActionModule(WindowsActionBase):
             if judged.limit_reached and remaining:
                 raise _Blocked(
                     'revoked %d of %d CAL(s) issued to %s; %s' % (len(outcome['revoked']), len(plan.to_revoke),
-                                                                 computer, judged.message),
+                                                                  computer, judged.message),
                     'revoke_limit', next_revoke_allowed_on=judged.next_revoke_allowed_on,
                     not_revoked=[left.as_dict() for left in remaining])
         outcome['msg'] = 'revoked %d CAL(s) issued to %s' % (len(outcome['revoked']), computer)
-

@@ -40,7 +40,7 @@ options:
 extends_documentation_fragment:
   - constructed
 author:
-  - tslicensing.cal contributors
+  - tslicensing.cal contributors (@tslicensing)
 '''
 
 EXAMPLES = r'''

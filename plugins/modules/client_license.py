@@ -94,7 +94,7 @@ attributes:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 author:
-  - tslicensing.cal contributors
+  - tslicensing.cal contributors (@tslicensing)
 """
 
 EXAMPLES = r"""

@@ -57,7 +57,7 @@ extends_documentation_fragment:
 seealso:
 - module: ansible.windows.win_command
 author:
-- tslicensing.cal contributors
+- tslicensing.cal contributors (@tslicensing)
 '''
 
 EXAMPLES = r'''

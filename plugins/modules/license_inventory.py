@@ -18,7 +18,7 @@ description:
     is versioned and an older ledger is upgraded in place the first time it is opened.
   - "The rules are enforced by the database itself: a CAL may be transferred once; a second transfer of the same
     CAL is refused unless it carries a Clearinghouse reissue reference (each reference covers one transfer);
-    recording the same transfer again reports O(changed=false)."
+    recording the same transfer again reports C(changed=false)."
   - "A transfer moves through the states of the procedure: V(source_cleared) (recorded after the client's license
     was removed), then V(server_revoked) or V(reissue_requested), then V(completed), which is also set
     automatically when O(action=record_observations) sees the target holding a permanent license."
@@ -112,7 +112,7 @@ options:
         description: When it was seen, ISO 8601. Defaults to now.
         type: str
   transfer_id:
-    description: The transfer to mark (its RV(transfer.id)).
+    description: The transfer to mark (the C(id) of its RV(transfer)).
     type: int
   state:
     description:
@@ -153,7 +153,7 @@ seealso:
     description: How to transfer Terminal Services CAL from one client computer to another.
     link: https://support.microsoft.com/kb/315262
 author:
-  - tslicensing.cal contributors
+  - tslicensing.cal contributors (@tslicensing)
 '''
 
 EXAMPLES = r'''

@@ -20,7 +20,7 @@ description:
   Clearinghouse reissues it. O(mode=revoke) frees it.
 - The connecting account must be a member of the license server's local Administrators group; the provider
   answers others with empty properties, which fails the task with a clear message.
-- WMI errors (C(WBEM_E_*) codes) fail the task with the code's name and meaning in RV(msg) and the code in
+- WMI errors (C(WBEM_E_*) codes) fail the task with the code's name and meaning in C(msg) and the code in
   RV(wmi_error_code).
 options:
   mode:
@@ -67,7 +67,7 @@ notes:
 seealso:
 - module: ansible.windows.win_powershell
 author:
-- tslicensing.cal contributors
+- tslicensing.cal contributors (@tslicensing)
 '''
 
 EXAMPLES = r'''
@@ -112,10 +112,10 @@ cals:
       type: str
       choices: [unknown, temporary, active, upgrade, revoked, pending, concurrent]
     status_code: {description: C(LicenseStatus) as read., type: int}
-    issue_date: {description: C(IssueDate), ISO 8601 UTC., type: str, sample: '2026-01-10T08:00:00Z'}
-    expiration_date: {description: C(ExpirationDate), ISO 8601 UTC., type: str}
-    product_type: {description: Of the CAL's key pack (V(per_device), V(per_user), ...)., type: str}
-    product_version: {description: Of the CAL's key pack (V(2019), ...)., type: str}
+    issue_date: {description: "C(IssueDate), ISO 8601 UTC.", type: str, sample: '2026-01-10T08:00:00Z'}
+    expiration_date: {description: "C(ExpirationDate), ISO 8601 UTC.", type: str}
+    product_type: {description: "Of the CAL's key pack (V(per_device), V(per_user), ...).", type: str}
+    product_version: {description: "Of the CAL's key pack (V(2019), ...).", type: str}
 count:
   description: Number of entries in RV(cals).
   returned: mode is list
@@ -161,15 +161,15 @@ key_packs:
   contains:
     key_pack_id: {description: C(KeyPackId)., type: int}
     description: {description: C(Description)., type: str}
-    key_pack_type: {description: C(KeyPackType) by name (V(retail), V(volume), V(open), ...)., type: str}
-    product_type: {description: V(per_device), V(per_user), V(invalid) or V(built_in)., type: str}
+    key_pack_type: {description: "C(KeyPackType) by name (V(retail), V(volume), V(open), ...).", type: str}
+    product_type: {description: "V(per_device), V(per_user), V(invalid) or V(built_in).", type: str}
     product_version: {description: C(ProductVersionID) by name (V(2008) ... V(2022))., type: str}
     product_version_id: {description: C(ProductVersionID)., type: int}
     product_version_text: {description: C(ProductVersion)., type: str}
     total: {description: C(TotalLicenses); null means unlimited (built-in and temporary packs)., type: int}
     issued: {description: C(IssuedLicenses)., type: int}
     available: {description: C(AvailableLicenses)., type: int}
-    expiration_date: {description: C(ExpirationDate), ISO 8601 UTC., type: str}
+    expiration_date: {description: "C(ExpirationDate), ISO 8601 UTC.", type: str}
     type_and_model: {description: C(TypeAndModel)., type: str}
 summary:
   description: Totals per product type and version, with the key pack ids (installations) behind each.

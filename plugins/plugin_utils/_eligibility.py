@@ -420,20 +420,20 @@ def parse_current_version(values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
             family, product_type = 'windows_server_2003', 'server'
         else:
             return unknown_os('version 5.2 is XP x64 or Server 2003 and ProductName %r says neither'
-                               % (product_name,), version=version, **known)
+                              % (product_name,), version=version, **known)
     elif version in _NT_FAMILIES:
         if server is None:
             return unknown_os('version %s: no InstallationType, EditionID or ProductName says client or server'
-                               % version, version=version, **known)
+                              % version, version=version, **known)
         client_family, server_family = _NT_FAMILIES[version]
         family, product_type = (server_family, 'server') if server else (client_family, 'client')
     elif version == '10.0':
         if build is None:
             return unknown_os('version 10.0 without a build number: Windows 10/11 and Server 2016..2025 '
-                               'differ only by build', version=version, **known)
+                              'differ only by build', version=version, **known)
         if server is None:
             return unknown_os('version 10.0: no InstallationType, EditionID or ProductName says client or server',
-                               version=version, **known)
+                              version=version, **known)
         if server:
             family, product_type = _NT10_SERVER_BUILDS.get(build, 'windows_server'), 'server'
         else:
@@ -441,7 +441,7 @@ def parse_current_version(values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
             product_type = 'client'
     else:
         return unknown_os('Windows NT version %s is not one this collection knows' % version,
-                           version=version, **known)
+                          version=version, **known)
 
     if product_type == 'server' and edition in ('home', 'professional'):
         edition = UNKNOWN  # a server edition is never Home/Professional; a stray word in a name misled us
@@ -500,7 +500,7 @@ def os_from_declared(decl: t.Any) -> dict[str, t.Any]:
     unknown_keys = sorted(str(k) for k in decl if str(k) not in _DECLARED_KEYS)
     if unknown_keys:
         return unknown_os('declared OS has unknown keys %s (use family/edition/product_type or product_name)'
-                           % unknown_keys, source='declared')
+                          % unknown_keys, source='declared')
 
     product_name = _text(decl.get('product_name'))
     family = _text(decl.get('family'))
@@ -510,12 +510,12 @@ def os_from_declared(decl: t.Any) -> dict[str, t.Any]:
             return unknown_os(str(decl.get('reason') or 'declared family is unknown'), source='declared')
         if family not in FAMILIES:
             return unknown_os('declared family %r is not one of %s' % (family, ', '.join(FAMILIES)),
-                               source='declared')
+                              source='declared')
     elif product_name is not None:
         family = _family_from_name(product_name)
         if family is None:
             return unknown_os('declared product name %r names no Windows version this collection knows'
-                               % product_name, source='declared', product_name=product_name)
+                              % product_name, source='declared', product_name=product_name)
     else:
         return unknown_os('declared OS gives neither family nor product_name', source='declared')
 

@@ -763,7 +763,7 @@ def parse_new_license_info(buf: bytes) -> NewLicenseInfo | None:
     version = struct.unpack_from('<I', buf, 0)[0]
     pos = 4
     fields = []
-    for _ in range(4):
+    for _field in range(4):
         if pos + 4 > len(buf):
             return None
         size = struct.unpack_from('<I', buf, pos)[0]

@@ -44,7 +44,7 @@ def transferable_cals(result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
             licenses = decoded.get('licenses') or []
             if not licenses:
                 others.append('%s (view %s): not decodable (%s)' % (entry.get('name'), view,
-                                                                      decoded.get('status', 'no ClientLicense')))
+                                                                    decoded.get('status', 'no ClientLicense')))
             for lic in licenses:
                 label = '%s (view %s, %s, serial %s)' % (entry.get('name'), view, lic.get('license_server'),
                                                          lic.get('serial'))
@@ -91,4 +91,3 @@ def transfer_outcome(store: t.Mapping[str, t.Any], cals: t.Sequence[t.Mapping[st
         'refused': None,
         'detail': detail,
     }
-

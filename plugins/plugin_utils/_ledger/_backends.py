@@ -58,10 +58,9 @@ class Backend:
         """Statements are written with ``?`` placeholders; values always travel as parameters."""
         return conn.execute(sql, params)
 
-    @contextlib.contextmanager
-    def translating_errors(self) -> t.Iterator[None]:
+    def translating_errors(self) -> t.ContextManager[None]:
+        """A context manager that turns the driver's errors into the ledger's."""
         raise NotImplementedError
-        yield  # pragma: no cover
 
     def _message(self, exc: BaseException) -> str:
         return self.location.scrub(str(exc).strip())
@@ -74,7 +73,8 @@ class SqliteBackend(Backend):
 
     def connect(self, dry_run: bool) -> sqlite3.Connection:
         path = self.location.path
-        assert path is not None
+        if path is None:
+            raise AssertionError('a SQLite ledger location always has a path')
         if dry_run and not os.path.exists(path):
             # Check mode must not create the ledger: work on an empty one in memory instead.
             path = ':memory:'

@@ -180,7 +180,8 @@ class Ledger:
             % (', '.join(TRANSFER_FIELDS), ', '.join('?' * len(TRANSFER_FIELDS))),
             values + [request.cal_id, INITIAL_STATE, now, now])
         record = tx.one('SELECT * FROM transfers WHERE id = ?', (row_id,))
-        assert record is not None
+        if record is None:
+            raise AssertionError('transfer #%d vanished inside its own transaction' % row_id)
         tx.event('transfer_recorded', {k: v for k, v in record.items() if v is not None}, record,
                  request.source_host, request.operator)
         return Outcome(True, record)
@@ -211,7 +212,8 @@ class Ledger:
             # Someone moved it between our read and our write: read again.
             raise ConstraintViolation('transfer #%d changed concurrently' % current['id'])
         record = tx.one('SELECT * FROM transfers WHERE id = ?', (current['id'],))
-        assert record is not None
+        if record is None:
+            raise AssertionError('transfer #%d vanished inside its own transaction' % current['id'])
         tx.event('transfer_marked', {'from': current['state'], 'to': state, 'reissue_reference': reference},
                  record, None, operator)
         return Outcome(True, record)
