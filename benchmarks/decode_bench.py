@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Licences decoded per second on the real [MS-RDPELE] fixture (a benchmark, not a test).
 
 Usage: .venv/bin/python benchmarks/decode_bench.py [SECONDS]
@@ -26,7 +26,7 @@ def rate(blob: bytes, seconds: float) -> float:
     started = time.perf_counter()
     deadline = started + seconds
     while time.perf_counter() < deadline:
-        for _ in range(50):
+        for _repeat in range(50):
             decode_client_license(blob)
         count += 50
     return count / (time.perf_counter() - started)

@@ -66,8 +66,8 @@ class PostgresCluster:
             argv = ['runuser', '-u', SERVICE_USER, '--'] + argv
         result = subprocess.run(argv, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise RuntimeError('%s failed (rc %d): %s%s' % (' '.join(argv), result.returncode,
-                                                          result.stdout, result.stderr))
+            raise RuntimeError('%s failed (rc %d): %s%s' % (
+                ' '.join(argv), result.returncode, result.stdout, result.stderr))
         return result
 
     def start(self) -> None:
@@ -104,8 +104,8 @@ class PostgresCluster:
         self._database_count += 1
         name = 'ledger_%d' % self._database_count
         self._admin('CREATE DATABASE %s OWNER %s' % (name, LEDGER_ROLE))
-        return 'postgresql://%s:%s@127.0.0.1:%d/%s' % (LEDGER_ROLE, quote(LEDGER_PASSWORD, safe=''),
-                                                      self.port, name)
+        return 'postgresql://%s:%s@127.0.0.1:%d/%s' % (
+            LEDGER_ROLE, quote(LEDGER_PASSWORD, safe=''), self.port, name)
 
     def stop(self) -> None:
         if self.root is None:
@@ -124,7 +124,6 @@ class PostgresCluster:
 
     def __exit__(self, *exc_info: t.Any) -> None:
         self.stop()
-
 
 
 def cluster_fixture_body() -> t.Iterator[PostgresCluster]:

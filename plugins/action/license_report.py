@@ -62,8 +62,8 @@ class ActionModule(ActionBase):
             'written': written,
             'totals': report['totals'],
             'report_time': report['report_time'],
-            'msg': '%s %d of %d report file(s) in %s' % ('would write' if check_mode else 'wrote', len(written),
-                                                           len(paths), args['dest']),
+            'msg': '%s %d of %d report file(s) in %s' % (
+                'would write' if check_mode else 'wrote', len(written), len(paths), args['dest']),
         })
         return result
 

@@ -70,7 +70,7 @@ options:
       - The time the report is made for, ISO 8601 (V(2026-03-01T08:00:00Z); a date means its midnight UTC, a time
         without zone is UTC). Days left, expiring and expired are counted from it.
       - Defaults to now. The report shows its time, so without O(report_time) every run writes new files and
-        reports RV(changed); give O(report_time) (for example the date of the audit) for runs that change
+        reports C(changed); give O(report_time) (for example the date of the audit) for runs that change
         nothing when nothing changed.
     type: str
   title:
@@ -102,7 +102,7 @@ seealso:
   - plugin: tslicensing.cal.license_observations
     plugin_type: filter
 author:
-  - tslicensing.cal contributors
+  - tslicensing.cal contributors (@tslicensing)
 '''
 
 EXAMPLES = r'''

@@ -78,10 +78,10 @@ def _molecule(args: list[str], ephemeral: pathlib.Path, windows: t.Mapping[str, 
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
-        output, _ = proc.communicate(timeout=timeout)
+        output, _stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
+        output, _stderr = proc.communicate()
         pytest.fail('molecule %s did not finish in %d s:\n%s' % (' '.join(args), timeout, output[-6000:]))
     return MoleculeRun(proc.returncode, output, time.monotonic() - started)
 

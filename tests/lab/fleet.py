@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # TEST-ONLY LAB CODE - never shipped with tslicensing.cal.
 """A fleet of Wine prefixes that stand in for Windows clients.
 
@@ -357,7 +357,7 @@ def _load_spec(path: str) -> dict[str, HostSpec]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command', required=True)
     create = sub.add_parser('create', help='create, seed and write the inventory')
     create.add_argument('--lab-dir', required=True)

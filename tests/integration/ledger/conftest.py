@@ -15,7 +15,6 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 VENV_BIN = pathlib.Path(sys.executable).parent
 
 
-
 def run_ansible(tool: str, args: list[str], cwd: pathlib.Path,
                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ansible-playbook / ansible-inventory from the venv against the checkout's collection."""

@@ -26,10 +26,8 @@ VENV_BIN = pathlib.Path(sys.executable).parent
 sys.path.insert(0, str(REPO / 'tests' / 'unit' / 'report'))
 
 
-
-
 def _run_playbook(workdir: pathlib.Path, name: str, playbook: str, extra_vars: t.Mapping[str, t.Any],
-                 *options: str, env: t.Mapping[str, str] | None = None) -> Run:
+                  *options: str, env: t.Mapping[str, str] | None = None) -> Run:
     """ansible-playbook ``name``.yml on localhost (local connection), ``extra_vars`` passed as a file."""
     playbook_path = workdir / ('%s.yml' % name)
     playbook_path.write_text(playbook)

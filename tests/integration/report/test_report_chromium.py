@@ -54,9 +54,8 @@ def _hostile_fleet() -> dict:
 
 
 def _healthy_fleet() -> dict:
-    return {'pc-%03d' % n: rs.query_result({'64': rs.store(rs.blob(rs.license('PC-%03d' % n, 60 + 3 * n,
-                                                                             serial=0x0200000100 + n)))})
-            for n in range(6)}
+    return {'pc-%03d' % n: rs.query_result({'64': rs.store(rs.blob(
+        rs.license('PC-%03d' % n, 60 + 3 * n, serial=0x0200000100 + n)))}) for n in range(6)}
 
 
 @pytest.fixture(scope='module')

@@ -14,7 +14,6 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import Led
 BACKENDS = ['sqlite', pytest.param('postgresql', marks=pytest.mark.postgres)]
 
 
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

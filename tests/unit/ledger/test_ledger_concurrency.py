@@ -22,7 +22,7 @@ def _run_processes(target: t.Callable[..., None], argument_lists: list[tuple[t.A
     processes = [_CONTEXT.Process(target=target, args=args + (barrier, reports)) for args in argument_lists]
     for process in processes:
         process.start()
-    results = [reports.get(timeout=120) for _ in processes]
+    results = [reports.get(timeout=120) for _process in processes]
     for process in processes:
         process.join(timeout=60)
         assert process.exitcode == 0
@@ -64,8 +64,8 @@ def test_fifty_writers_record_every_transfer_once(ledger_url: str, ledger: Ledge
 
 
 @pytest.mark.parametrize('contenders', [2, 12])
-def test_concurrent_transfers_of_one_cal_have_exactly_one_winner(ledger_url: str, ledger: Ledger,
-                                                                contenders: int) -> None:
+def test_concurrent_transfers_of_one_cal_have_exactly_one_winner(
+        ledger_url: str, ledger: Ledger, contenders: int) -> None:
     reports = _run_processes(_record_same_cal, [(ledger_url, 'target-%d' % n, None) for n in range(contenders)])
     assert sorted(reports) == ['refused'] * (contenders - 1) + ['won']
     [winner] = ledger.transfers(cal_id='CONTESTED')

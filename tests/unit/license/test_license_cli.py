@@ -18,7 +18,7 @@ PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, str(SCRIPT), *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([PYTHON, str(SCRIPT), *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_script_is_executable_with_env_shebang():

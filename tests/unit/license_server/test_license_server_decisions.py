@@ -134,7 +134,10 @@ def test_select_by_name_hwid_both_or_none() -> None:
         issued(1), issued(2, computer='pc-042'), issued(3, computer='PC-077'),
         issued(4, hwid='{FFFFFFFF-0000-1111-2222-333344445555}'),
     ], PACKS)
-    ids = lambda selected: [cal.license_id for cal in selected]  # noqa: E731
+
+    def ids(selected):
+        return [cal.license_id for cal in selected]
+
     assert ids(ls.select_cals(cals, computer='PC-042.corp.example')) == [1, 2, 4]
     assert ids(ls.select_cals(cals, hardware_id='ffffffff000011112222333344445555')) == [4]
     assert ids(ls.select_cals(cals, computer='PC-042', hardware_id='A1B2C3D4000011112222333344445555')) == [1, 2]

@@ -56,12 +56,13 @@ WINE_PROBE_EXPORT = r'''Windows Registry Editor Version 5.00
 
 '''
 
+# reg query output: the markers keep the long hex and the trailing blanks of empty values out of the source.
 WINE_PROBE_QUERY = r'''
 HKEY_CURRENT_USER\Software\RegfileProbe
     (Default)    REG_SZ    default val
-    A_very_long_value_name_that_goes_on_and_on_and_on_for_more_than_eighty_characters_total    REG_BINARY    000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F
+    A_very_long_value_name_that_goes_on_and_on_and_on_for_more_than_eighty_characters_total    REG_BINARY    <HEX32>
     ab    REG_BINARY    000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F202122232425262728292A2B2C2D2E2F
-    bin_empty    REG_BINARY    
+    bin_empty    REG_BINARY    <END>
     dw    REG_DWORD    0x1f
     dwbe    REG_DWORD_BIG_ENDIAN    0x5
     exp    REG_EXPAND_SZ    %SystemRoot%\x
@@ -70,18 +71,17 @@ HKEY_CURRENT_USER\Software\RegfileProbe
     none    REG_NONE    30003100300032000000
     q"uo\te    REG_SZ    a"b\c
     qw    REG_QWORD    (null)
-    sz_empty    REG_SZ    
+    sz_empty    REG_SZ    <END>
 
 HKEY_CURRENT_USER\Software\RegfileProbe\Sub
 
 HKEY_CURRENT_USER\Software\RegfileProbe\Sub\Empty
-    (Default)    REG_SZ    
+    (Default)    REG_SZ    <END>
 
 HKEY_CURRENT_USER\Software\RegfileProbe\Sub2
     ü    REG_SZ    ünï
 
-'''
-
+'''.replace('<HEX32>', bytes(range(32)).hex().upper()).replace('<END>', '')
 
 
 def crlf_utf16(text: str) -> bytes:

@@ -56,9 +56,8 @@ def report(license_fixtures):
 
 @pytest.fixture(scope='module')
 def permanent_only_report():
-    clients = {'pc-%d' % n: rs.query_result({'64': rs.store(rs.blob(rs.license('PC-%d' % n, 60 + n * 5,
-                                                                                serial=0x0200000100 + n)))})
-               for n in range(4)}
+    clients = {'pc-%d' % n: rs.query_result({'64': rs.store(rs.blob(
+        rs.license('PC-%d' % n, 60 + n * 5, serial=0x0200000100 + n)))}) for n in range(4)}
     return build_report(clients, [], rs.NOW)
 
 
@@ -103,7 +102,7 @@ def test_html_is_self_contained(report):
     page = _Page(text)
     tags = {tag for tag, _attrs in page.tags}
     assert tags <= {'html', 'head', 'meta', 'title', 'style', 'body', 'main', 'header', 'div', 'h1', 'h2', 'b',
-                    'span', 'section', 'svg', 'title', 'rect', 'text', 'line', 'g', 'circle', 'path', 'table',
+                    'span', 'section', 'svg', 'rect', 'text', 'line', 'g', 'circle', 'path', 'table',
                     'caption', 'thead', 'tbody', 'tr', 'th', 'td', 'footer'}
     assert 'script' not in tags
     for tag, attrs in page.tags:
@@ -181,9 +180,8 @@ def test_empty_fleet_renders():
 
 
 def _timeline_fleet(days_left: list[float]) -> dict:
-    return {'pc-%02d' % n: rs.query_result({'64': rs.store(rs.blob(rs.license('PC-%02d' % n, days,
-                                                                               serial=0x0200000300 + n)))})
-            for n, days in enumerate(days_left)}
+    return {'pc-%02d' % n: rs.query_result({'64': rs.store(rs.blob(
+        rs.license('PC-%02d' % n, days, serial=0x0200000300 + n)))}) for n, days in enumerate(days_left)}
 
 
 def _chart(report) -> _Page:

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # TEST-ONLY LAB STAND-IN for ansible.windows.win_command - never shipped, never on a real host.
 # Follows the upstream documented contract (ansible.windows 3.x plugins/modules/win_command.py):
 # options _raw_params | cmd | argv (mutually exclusive, one required), chdir, creates, removes, stdin,

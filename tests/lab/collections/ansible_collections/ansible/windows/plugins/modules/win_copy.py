@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # TEST-ONLY LAB STAND-IN for the module side of ansible.windows.win_copy - never shipped.
 # Upstream win_copy is an action plugin plus a module; the lab implements what reaches the module
 # when the copy is host-local: dest (required), content or src with remote_src, force (default true).

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # TEST-ONLY LAB STAND-IN for ansible.windows.win_file - never shipped, never on a real host.
 # Follows the upstream contract (plugins/modules/win_file.ps1): path (aliases dest, name) required;
 # state absent|directory|file|touch, guessed from the path when omitted (a trailing separator means a

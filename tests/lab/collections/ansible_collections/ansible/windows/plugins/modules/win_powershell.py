@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -102,8 +101,8 @@ def cim_datetime_to_output(value: str) -> str:
         return value
     stamp, micro, sign, minutes = match.groups()
     offset = dt.timedelta(minutes=int(minutes)) * (-1 if sign == '-' else 1)
-    moment = dt.datetime.strptime(stamp, '%Y%m%d%H%M%S').replace(microsecond=int(micro),
-                                                                  tzinfo=dt.timezone(offset))
+    moment = dt.datetime.strptime(stamp, '%Y%m%d%H%M%S').replace(
+        microsecond=int(micro), tzinfo=dt.timezone(offset))
     total = int(offset.total_seconds() // 60)
     return '%s.%s0%s%02d:%02d' % (moment.strftime('%Y-%m-%dT%H:%M:%S'), '%06d' % moment.microsecond,
                                   '-' if total < 0 else '+', abs(total) // 60, abs(total) % 60)

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # TEST-ONLY LAB STAND-IN for ansible.windows.win_stat - never shipped, never on a real host.
 # Follows the upstream contract: path (aliases dest, name) required, get_checksum (default true),
 # checksum_algorithm md5|sha1|sha256|sha384|sha512 (default sha1), follow; returns `stat` with

@@ -50,7 +50,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import typing as t
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_bytes
