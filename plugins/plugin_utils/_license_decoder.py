@@ -898,6 +898,9 @@ def finish(result: dict[str, t.Any], blob: bytes) -> None:
         result['status'] = 'partial'
     else:
         result['status'] = 'undecodable'
+        if not result['warnings']:
+            # e.g. a well-formed container whose certificate set is empty: still say why nothing was decoded
+            result['warnings'].append('no certificate found (%s)' % failure_context(blob))
     if result['status'] != 'decoded':
         result['preview_hex'] = blob[:PREVIEW_BYTES].hex()
 

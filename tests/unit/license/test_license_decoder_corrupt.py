@@ -54,6 +54,17 @@ def test_truncation_at_every_offset(real_blob):
             assert result['status'] == 'partial'
 
 
+def test_empty_certificate_set_says_why_nothing_was_decoded(real_blob):
+    # Found by the mutation test below (seed 17): the [0] certificates field's length byte set to 0.
+    blob = bytearray(real_blob)
+    assert blob[41:43] == b'\xa0\x82'
+    blob[42] = 0
+    result = decode_client_license(bytes(blob))
+    assert_sound(result)
+    assert result['status'] == 'undecodable'
+    assert result['warnings'][0].startswith('no certificate found (size %d, sha256 ' % len(blob))
+
+
 def test_bad_product_id_offset_keeps_the_rest(real_blob):
     start = payload_offset(real_blob, PRODUCT_INFO_EXT)
     result = decode_client_license(patched(real_blob, start + 16, struct.pack('<H', 0xFFF0)))
