@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this file to use the checkout's venv and collection:  . scripts/env.sh
 # The lab stand-ins (tests/lab/collections) are NOT on this path: real hosts get the real
 # ansible.windows. The lab adds them itself (tests/lab/ansible.cfg).

@@ -36,6 +36,7 @@ command -v wine >/dev/null 2>&1 || missing+=(wine wine64)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # headless check of the audit report page
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)   # ansible-test sanity's shellcheck
 if [ ${#missing[@]} -gt 0 ]; then
   need_root_for_apt "${missing[@]}"
   apt_install "${missing[@]}"
@@ -72,7 +73,8 @@ if [ "$(cat "$upstream_stamp" 2>/dev/null)" != "$upstream_want" ]; then
   log "extracting $TSCAL_UPSTREAM_COLLECTIONS from the ansible 12 wheel into $venv/collections"
   wheels="$venv/.wheels"
   "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps "ansible>=12,<13" -d "$wheels"
-  "$venv/bin/python" - "$wheels" "$venv/collections" $TSCAL_UPSTREAM_COLLECTIONS <<'PY'
+  read -ra upstream_names <<<"$TSCAL_UPSTREAM_COLLECTIONS"
+  "$venv/bin/python" - "$wheels" "$venv/collections" "${upstream_names[@]}" <<'PY'
 import pathlib, shutil, sys, zipfile
 wheels, dest, names = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3:]
 wheel = max(wheels.glob('ansible-*.whl'))
