@@ -224,6 +224,10 @@ def test_audit_completes_the_transfer_and_agrees_with_every_registry(lab, work):
                   'audit_report_dir': str(work['reports']),
                   # after the transfers were recorded: an observation only completes earlier transfers
                   'audit_report_time': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
+    plan = lab.playbook(AUDIT, json_output=False, extra_vars=audit_vars, check=True)
+    assert plan.rc == 0, plan.stdout[-3000:]
+    assert not work['reports'].exists() and _ledger_rows(work, 'observations') == []
+    assert {row['state'] for row in _ledger_rows(work)} == {'server_revoked', 'source_cleared'}
     run = lab.playbook(AUDIT, json_output=False, extra_vars=audit_vars)
     assert run.rc == 0, run.stdout[-3000:]
     printed = ' '.join(run.stdout.split())
