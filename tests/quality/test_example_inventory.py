@@ -12,23 +12,13 @@ import typing as t
 
 import pytest
 
+from inventory_output import unwrap_unsafe
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     Observation, TransferRequest, open_ledger)
 from quality_tools import REPO, load_yaml, run_tool, tool_env
 
 EXAMPLE = REPO / 'inventories' / 'example'
 LEDGER_SOURCE = EXAMPLE / 'tscal.ledger.yml'
-
-
-def _plain(value: t.Any) -> t.Any:
-    """ansible-inventory 2.19 wraps plugin-supplied strings as {'__ansible_unsafe': ...} in --list."""
-    if isinstance(value, dict):
-        if set(value) == {'__ansible_unsafe'}:
-            return value['__ansible_unsafe']
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _env(home: pathlib.Path, **extra: str) -> dict[str, str]:
@@ -40,7 +30,7 @@ def _inventory(home: pathlib.Path, *args: str, **extra: str) -> dict[str, t.Any]
     run = run_tool('ansible-inventory', '-i', EXAMPLE, '--list', *args, env=_env(home, **extra))
     assert run.returncode == 0, run.stdout + run.stderr
     assert 'WARNING' not in run.stderr, run.stderr
-    return _plain(json.loads(run.stdout))
+    return unwrap_unsafe(json.loads(run.stdout))
 
 
 def _members(listing: dict[str, t.Any], group: str) -> set[str]:
@@ -137,7 +127,7 @@ def test_ledger_example_is_accepted_by_the_ledger_plugin_on_its_own(tmp_path: pa
                    env=_env(tmp_path, TSCAL_LEDGER_URL=ledger_url, ANSIBLE_INVENTORY_ENABLED='tslicensing.cal.ledger',
                             ANSIBLE_INVENTORY_UNPARSED_FAILED='true'))
     assert run.returncode == 0, run.stdout + run.stderr
-    listing = _plain(json.loads(run.stdout))
+    listing = unwrap_unsafe(json.loads(run.stdout))
     assert listing['license_server_LICSRV01']['hosts'] == ['pc042.corp.example.com']
 
 

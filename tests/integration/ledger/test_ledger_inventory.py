@@ -9,6 +9,7 @@ import typing as t
 
 import pytest
 
+from inventory_output import unwrap_unsafe
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     Observation, TransferRequest, open_ledger)
 
@@ -30,18 +31,6 @@ def _fill(ledger_url: str) -> None:
             Observation('lapsed', serial='GONE', valid_to=_days_from_now(-3)),
             Observation("o'brien \"pc\"", serial='ODD', valid_to=_days_from_now(20)),
         ])
-
-
-def _plain(value: t.Any) -> t.Any:
-    """ansible-inventory 2.19 marks plugin-supplied strings unsafe in --list (never templated: good for
-    hostile text); unwrap the markers to compare values."""
-    if isinstance(value, dict):
-        if set(value) == {'__ansible_unsafe'}:
-            return value['__ansible_unsafe']
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _config(tmp_path: pathlib.Path, ledger_url: str, extra: str = '') -> str:
@@ -76,7 +65,7 @@ def test_list_carries_transfer_and_license_facts(ansible: t.Any, tmp_path: pathl
     keyed = 'keyed_groups:\n  - key: tscal_license.license_server | default("none")\n    prefix: ls\n'
     run = ansible('ansible-inventory', '-i', _config(tmp_path, ledger_url, keyed), '--list')
     assert run.returncode == 0, run.stdout + run.stderr
-    listed = _plain(json.loads(run.stdout))
+    listed = unwrap_unsafe(json.loads(run.stdout))
     hostvars = listed['_meta']['hostvars']
     assert hostvars['old-a']['tscal_last_transfer_out']['target_host'] == 'new-a'
     assert hostvars['new-a']['tscal_last_transfer_in']['reissue_reference'] == 'CH-1'
