@@ -66,6 +66,8 @@ def transfer_outcome(store: t.Mapping[str, t.Any], cals: t.Sequence[t.Mapping[st
                      check_mode: bool = False) -> dict[str, t.Any]:
     """One host's outcome (``_outcome.OUTCOME_KEYS``) from the parts of its transfer.
 
+    ``cals`` are the CALs moved: entries of ``transferable_cals()`` (key ``cal``) or ledger transfer rows
+    (key ``cal_id``).
     ``store`` is the ``client_license`` outcome of the backup and removal, ``server`` the ``license_server``
     role's outcome (None when no license server was given), ``recorded`` the ledger results, one per CAL.
     """
@@ -80,7 +82,7 @@ def transfer_outcome(store: t.Mapping[str, t.Any], cals: t.Sequence[t.Mapping[st
     states = sorted({(item.get('transfer') or {}).get('state') or 'source_cleared' for item in recorded})
     verb = 'would transfer' if check_mode else 'transferred'
     detail = '%s %s to %s; %s; %s; ledger: %s%s' % (
-        verb, ', '.join(cal['cal'] for cal in cals), target, store.get('detail'), server_text,
+        verb, ', '.join(cal.get('cal') or cal.get('cal_id') or '?' for cal in cals), target, store.get('detail'), server_text,
         ', '.join(states) or 'nothing recorded',
         '; a Clearinghouse reissue is needed (transfer_reissue_reference records it)' if reissue else '')
     return {

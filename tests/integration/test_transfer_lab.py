@@ -28,7 +28,7 @@ TRANSFER = REPO / 'playbooks' / 'transfer.yml'
 AUDIT = REPO / 'playbooks' / 'audit.yml'
 SCENARIOS = REPO / 'tests' / 'integration' / 'license_server' / 'scenarios'
 
-# Five clients and a license server. pc-042 is the name several_cals.yml issued two active CALs to.
+# Seven clients and a license server. several_cals.yml issued two active CALs to PC-042 and one to PC-077.
 HOSTS = {
     'pc-042': HostSpec('win10-pro', {'64': 'permanent-license'}),
     'pc-new': HostSpec('win11-home', {}),
@@ -36,6 +36,7 @@ HOSTS = {
     'pc-both': HostSpec('win10-pro', {'64': 'permanent-license', '32': 'permanent-license'}),
     'pc-spare': HostSpec('win10-pro', {}),
     'pc-soon': HostSpec('win7-pro', {'64': 'expiring-license'}),
+    'pc-077': HostSpec('win10-pro', {'64': 'permanent-license'}),
     'licsrv': HostSpec('server2022', {}),
 }
 CLIENTS = [host for host in HOSTS if host != 'licsrv']
@@ -205,6 +206,37 @@ def test_same_license_in_both_views_is_one_cal_and_needs_a_reissue_without_serve
     assert _stores(lab, 'pc-both') == {'64': None, '32': None}
 
 
+def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, work):
+    healthy = work['scenario'].read_text()
+    work['scenario'].write_text((SCENARIOS / 'wmi_access_denied.yml').read_text())
+    before = _stores(lab, 'pc-077')
+    failed = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
+                       transfer_license_server='licsrv', transfer_revoke=True)
+    assert failed.rc != 0
+    printed = ' '.join(failed.stdout.split())
+    assert 'the license server step on licsrv failed:' in printed and 'Access denied' in printed
+    assert 'run the same transfer again to finish it' in printed
+    # the client half is done and recorded: the store is backed up and gone, the ledger knows it
+    assert _stores(lab, 'pc-077') == {'64': None, '32': None}
+    [row] = [row for row in _ledger_rows(work) if row['source_host'] == 'pc-077']
+    assert row['state'] == 'source_cleared' and row['backup_path']
+    assert _regfile.parse_reg(pathlib.Path(row['backup_path']).read_bytes()) == _regfile.parse_reg(before['64'])
+
+    work['scenario'].write_text(healthy)
+    resumed = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
+                        transfer_license_server='licsrv', transfer_revoke=True)
+    assert resumed.rc == 0, resumed.stdout[-3000:]
+    summary = _summary(resumed)
+    assert 'Transfer: 1 host(s), 1 changed, 0 backup(s) written, 0 CAL(s) freed, 1 revoked' in summary
+    assert 'pc-077: transferred LICSRV01/0x' in summary and 'the source was cleared by an earlier run' in summary
+    [row] = [row for row in _ledger_rows(work) if row['source_host'] == 'pc-077']
+    assert row['state'] == 'server_revoked'
+    # and now there is nothing left to do
+    again = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
+                      transfer_license_server='licsrv', transfer_revoke=True)
+    assert again.rc == 0 and set(_changed_counts(again).values()) == {0}
+
+
 def _licenses_in_registry(lab, host):
     """(view, serial, temporary) of every license in the prefix's registry, decoded from a fresh export."""
     found = set()
@@ -232,7 +264,7 @@ def test_audit_completes_the_transfer_and_agrees_with_every_registry(lab, work):
     assert run.rc == 0, run.stdout[-3000:]
     printed = ' '.join(run.stdout.split())
     assert 'Transfer completed (the target holds a permanent license): LICSRV01/0x' in printed
-    assert ('6 host(s) (0 not reached), 3 license(s): 2 permanent, 1 temporary, 1 expiring within 30 days, '
+    assert ('7 host(s) (0 not reached), 3 license(s): 2 permanent, 1 temporary, 1 expiring within 30 days, '
             '0 expired') in printed
     transfers = {row['source_host']: row for row in _ledger_rows(work)}
     assert transfers['pc-042']['state'] == 'completed' and transfers['pc-042']['completed_at']
