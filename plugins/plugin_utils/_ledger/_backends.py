@@ -24,6 +24,7 @@ import contextlib
 import math
 import os
 import sqlite3
+import time
 import typing as t
 
 from ._model import LedgerUnavailable
@@ -84,7 +85,7 @@ class SqliteBackend(Backend):
             conn = sqlite3.connect(path, timeout=self.timeout, isolation_level=None)
             conn.execute('PRAGMA busy_timeout = %d' % int(self.timeout * 1000))
             if not dry_run:
-                conn.execute('PRAGMA journal_mode = WAL')
+                _use_wal(conn, self.timeout)
         return conn
 
     @contextlib.contextmanager
@@ -102,6 +103,28 @@ class SqliteBackend(Backend):
             raise LedgerUnavailable('cannot use ledger %s: %s' % (self.location.display, text)) from None
         except sqlite3.Error as exc:
             raise LedgerError('ledger %s: %s' % (self.location.display, self._message(exc))) from None
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the ledger file in WAL mode (a property of the file, set by the first connection that gets there).
+
+    Switching needs a moment when no other connection is using the file, and SQLite answers "database is
+    locked" at once instead of waiting for it (the busy timeout does not apply), so several processes opening
+    a new ledger together (forks of one play) retry here until the timeout.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if conn.execute('PRAGMA journal_mode').fetchone()[0].lower() == 'wal':
+                return
+            if conn.execute('PRAGMA journal_mode = WAL').fetchone()[0].lower() == 'wal':
+                return
+        except sqlite3.OperationalError as exc:
+            if 'locked' not in str(exc) and 'busy' not in str(exc):
+                raise
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError('database is locked (could not switch it to WAL mode)')
+        time.sleep(0.02)
 
 
 def _create_private_file(path: str) -> None:
