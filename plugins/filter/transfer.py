@@ -20,11 +20,12 @@ def transferable_cals(result: t.Any) -> dict[str, t.Any]:
         raise AnsibleFilterError('transferable_cals: %s' % e) from None
 
 
-def transfer_outcome(store: t.Any, cals: t.Any, target: str, server: t.Any = None, recorded: t.Any = None,
+def transfer_outcome(store: t.Any, transfers: t.Any, target: str, server: t.Any = None, recorded: t.Any = None,
                      check_mode: bool = False) -> dict[str, t.Any]:
-    if not isinstance(store, t.Mapping) or not isinstance(cals, list):
-        raise AnsibleFilterError('transfer_outcome: expects a store outcome (dict) and a list of CALs')
-    return _transfer.transfer_outcome(store, cals, target, server or None, recorded or [], bool(check_mode))
+    if not isinstance(store, t.Mapping) or not isinstance(transfers, list) \
+            or not all(isinstance(row, t.Mapping) and 'cal_id' in row for row in transfers):
+        raise AnsibleFilterError('transfer_outcome: expects a store outcome (dict) and the ledger transfer rows')
+    return _transfer.transfer_outcome(store, transfers, target, server or None, recorded or [], bool(check_mode))
 
 
 class FilterModule:

@@ -37,7 +37,7 @@ import json
 import math
 import typing as t
 
-from ._ledger import STATES
+from ._ledger import STATES, LedgerError, format_timestamp, normalize_timestamp
 
 FORMATS = ('html', 'json', 'csv')
 DEFAULT_TITLE = 'TS/RDS client license audit'
@@ -54,7 +54,6 @@ TRANSFER_FIELDS = ('id', 'cal_id', 'source_host', 'target_host', 'state', 'reiss
                    'completed_at')
 # A spreadsheet runs a cell starting with one of these as a formula; registry text must never be code.
 _FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
-_UTC = datetime.timezone.utc
 
 
 class ReportError(ValueError):
@@ -64,26 +63,17 @@ class ReportError(ValueError):
 # -- time -------------------------------------------------------------------------------------------
 
 def parse_time(value: t.Any, field: str = 'report_time') -> datetime.datetime:
-    """A datetime or ISO 8601 text (a date means its midnight; no zone means UTC) -> aware UTC datetime."""
-    if isinstance(value, datetime.datetime):
-        moment = value
-    elif isinstance(value, datetime.date):
-        moment = datetime.datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            moment = datetime.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ReportError('%s %r is not an ISO 8601 date or time (e.g. 2026-03-01T08:00:00Z)'
-                              % (field, value)) from None
-    else:
+    """A datetime or ISO 8601 text -> aware UTC datetime, by the ledger's rules (a date means its midnight,
+    no zone means UTC, whole seconds), so report and ledger read every time the same way."""
+    if not isinstance(value, (str, datetime.date)):
         raise ReportError('%s must be an ISO 8601 string or a datetime, not %s' % (field, _type_name(value)))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_UTC)
-    return moment.astimezone(_UTC)
-
-
-def format_time(moment: datetime.datetime) -> str:
-    return moment.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+    try:
+        text = normalize_timestamp(value, field)
+    except LedgerError:
+        text = None
+    if text is None:
+        raise ReportError('%s %r is not an ISO 8601 date or time (e.g. 2026-03-01T08:00:00Z)' % (field, value))
+    return datetime.datetime.fromisoformat(text)
 
 
 def _license_time(value: t.Any, host: str, field: str) -> datetime.datetime | None:
@@ -192,7 +182,7 @@ def observations_from_clients(clients: t.Any, observed_at: t.Any = None) -> list
     Hosts not reached and undecodable keys contribute nothing; the same observation seen in both views is
     given once. ``temporary`` is True unless the license says it is permanent (see the module docstring).
     """
-    stamp = format_time(parse_time(observed_at, 'observed_at')) if observed_at not in (None, '') else None
+    stamp = format_timestamp(parse_time(observed_at, 'observed_at')) if observed_at not in (None, '') else None
     observations: list[dict[str, t.Any]] = []
     for host, result in _reached(_checked_clients(clients)):
         for seen in _seen_licenses(host, result):
@@ -371,7 +361,7 @@ def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: in
     return {
         'generator': GENERATOR,
         'title': str(title),
-        'report_time': format_time(moment),
+        'report_time': format_timestamp(moment),
         'expiring_days': expiring_days,
         'ledger': ledger,
         'totals': _totals(hosts, transfers),

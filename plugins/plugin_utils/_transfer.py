@@ -61,13 +61,12 @@ def transferable_cals(result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {'cals': list(cals.values()), 'not_transferable': others}
 
 
-def transfer_outcome(store: t.Mapping[str, t.Any], cals: t.Sequence[t.Mapping[str, t.Any]], target: str,
+def transfer_outcome(store: t.Mapping[str, t.Any], transfers: t.Sequence[t.Mapping[str, t.Any]], target: str,
                      server: t.Mapping[str, t.Any] | None, recorded: t.Sequence[t.Mapping[str, t.Any]],
                      check_mode: bool = False) -> dict[str, t.Any]:
     """One host's outcome (``_outcome.OUTCOME_KEYS``) from the parts of its transfer.
 
-    ``cals`` are the CALs moved: entries of ``transferable_cals()`` (key ``cal``) or ledger transfer rows
-    (key ``cal_id``).
+    ``transfers`` are the ledger's rows of the transfers (recorded now, or by an earlier run being finished).
     ``store`` is the ``client_license`` outcome of the backup and removal, ``server`` the ``license_server``
     role's outcome (None when no license server was given), ``recorded`` the ledger results, one per CAL.
     """
@@ -82,7 +81,7 @@ def transfer_outcome(store: t.Mapping[str, t.Any], cals: t.Sequence[t.Mapping[st
     states = sorted({(item.get('transfer') or {}).get('state') or 'source_cleared' for item in recorded})
     verb = 'would transfer' if check_mode else 'transferred'
     detail = '%s %s to %s; %s; %s; ledger: %s%s' % (
-        verb, ', '.join(cal.get('cal') or cal.get('cal_id') or '?' for cal in cals), target, store.get('detail'), server_text,
+        verb, ', '.join(row['cal_id'] for row in transfers), target, store.get('detail'), server_text,
         ', '.join(states) or 'nothing recorded',
         '; a Clearinghouse reissue is needed (transfer_reissue_reference records it)' if reissue else '')
     return {

@@ -123,14 +123,14 @@ def test_undecodable_licenses_are_listed_not_transferred():
 
 def test_transfer_outcome_adds_the_server_and_the_ledger():
     store = _done(detail='backed up and removed the store in view(s) 64')
-    cals = [{'cal': 'LS/0x1'}]
+    transfers = [{'cal_id': 'LS/0x1', 'state': 'server_revoked'}]
     server = {'revoked': [{'license_id': 11}, {'license_id': 14}], 'reissue_required': False, 'reason': 'revoked 2'}
     recorded = [{'changed': True, 'transfer': {'state': 'server_revoked'}}]
-    outcome = _transfer.transfer_outcome(store, cals, 'pc-new', server, recorded)
+    outcome = _transfer.transfer_outcome(store, transfers, 'pc-new', server, recorded)
     assert (outcome['cals_revoked'], outcome['changed'], outcome['backups']) == (2, True, ['/b/1.reg'])
     assert outcome['detail'] == ('transferred LS/0x1 to pc-new; backed up and removed the store in view(s) 64; '
                                  'revoked 2; ledger: server_revoked')
-    without_server = _transfer.transfer_outcome(store, cals, 'pc-new', None, [], check_mode=True)
+    without_server = _transfer.transfer_outcome(store, transfers, 'pc-new', None, [], check_mode=True)
     assert without_server['detail'].startswith('would transfer LS/0x1 to pc-new;')
     assert without_server['detail'].endswith('a Clearinghouse reissue is needed (transfer_reissue_reference records it)')
     assert without_server['cals_revoked'] == 0
