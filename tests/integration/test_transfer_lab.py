@@ -44,7 +44,12 @@ CLIENTS = [host for host in HOSTS if host != 'licsrv']
 
 @pytest.fixture(scope='module')
 def lab(lab_factory):
-    return lab_factory('transfer', HOSTS)
+    made = lab_factory('transfer', HOSTS)
+    # The story below starts from exactly these stores: say so at once if the fleet did not get them.
+    for host, spec in HOSTS.items():
+        held = {view for view, data in _stores(made, host).items() if data is not None}
+        assert held == {view for view, seed in spec.stores.items() if seed != 'none'}, host
+    return made
 
 
 @pytest.fixture(scope='module')
