@@ -7,7 +7,7 @@ import struct
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import license_factory as lf
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._license_decoder import (
@@ -238,7 +238,7 @@ def test_input_at_the_cap_is_accepted(real_blob):
 mutation = st.tuples(st.integers(min_value=0, max_value=1944), st.integers(min_value=0, max_value=255))
 
 
-@settings(max_examples=300, deadline=5000, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, database=None)
 @given(mutations=st.lists(mutation, min_size=1, max_size=8),
        cut=st.one_of(st.none(), st.integers(min_value=0, max_value=1945)),
        insert=st.binary(max_size=16))
@@ -251,7 +251,7 @@ def test_mutated_real_blob_never_crashes(license_fixtures, mutations, cut, inser
     assert_sound(decode_client_license(bytes(blob)))
 
 
-@settings(max_examples=200, deadline=5000, database=None)
+@settings(max_examples=200, database=None)
 @given(blob=st.binary(max_size=4096))
 def test_random_bytes_never_crash(blob):
     assert_sound(decode_client_license(blob))
