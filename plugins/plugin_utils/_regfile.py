@@ -174,6 +174,8 @@ def require_mslicensing_key(path: t.Any) -> str:
 _HEX_PREFIX = re.compile(r'hex(?:\(([0-9a-fA-F]{1,8})\))?:', re.IGNORECASE)
 _DWORD = re.compile(r'dword:([0-9a-fA-F]{1,8})\s*', re.IGNORECASE)
 _HEX_BYTE = re.compile(r'[0-9a-fA-F]{1,2}')
+# What reg.exe and regedit write: two digits per byte, commas, no blanks (checked in one regex pass).
+_HEX_BYTES_EXPORTED = re.compile(r'[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*')
 
 
 def _decode(data: bytes | str, source: str) -> str:
@@ -235,6 +237,8 @@ def _read_quoted(text: str, start: int) -> tuple[str, int] | None:
 
 def _parse_hex_bytes(text: str) -> bytes:
     """``aa,bb,...`` -> bytes; ValueError naming the first bad item."""
+    if _HEX_BYTES_EXPORTED.fullmatch(text):
+        return bytes.fromhex(text.replace(',', ''))
     if not text.strip():
         return b''
     items = [item.strip() for item in text.split(',')]
