@@ -29,7 +29,7 @@ import typing as t
 
 from ._model import LedgerUnavailable
 from ._schema import POSTGRESQL_DIALECT, SQLITE_DIALECT, Dialect
-from ._url import LedgerError, LedgerLocation
+from ._url import POSTGRESQL, SQLITE, LedgerError, LedgerLocation
 
 DEFAULT_TIMEOUT = 30.0
 # Any constant will do; it only has to be the same for every process upgrading the same database.
@@ -192,5 +192,13 @@ class PostgresBackend(Backend):
             raise LedgerError('ledger %s: %s' % (self.location.display, self._message(exc))) from None
 
 
+_BACKENDS: dict[str, type[Backend]] = {SQLITE: SqliteBackend, POSTGRESQL: PostgresBackend}
+
+
 def backend_for(location: LedgerLocation) -> Backend:
-    return SqliteBackend(location) if location.scheme == 'sqlite' else PostgresBackend(location)
+    """The backend of a parsed ledger URL; a scheme without one is refused, never guessed."""
+    try:
+        backend = _BACKENDS[location.scheme]
+    except KeyError:
+        raise LedgerError('no ledger backend for %s (scheme %r)' % (location.display, location.scheme)) from None
+    return backend(location)
