@@ -57,7 +57,8 @@ KB_823313 = 'KB 823313 (Windows Server 2003 Terminal Server licensing issues and
 TS_TRANSITION_BRIEF = 'Microsoft brief "Terminal Server Licensing and Transition Plan" (Jan 2005)'
 PROFESSOR_WINDOWS_2001 = 'Microsoft "Professor Windows" on Terminal Services licensing (Jun 2001)'
 RDS_CAL_DOC = 'MicrosoftDocs windowsserverdocs rds-client-access-license.md (License RDS with CALs)'
-DOMAIN_UNCERTAIN = 'domain.md section 6/9: not confirmed by any source'
+NOT_CONFIRMED = ('not confirmed: KB 315262 and KB 823313 name only the Windows 2000-era client OSes, and no '
+                 'Microsoft source covers this client with a Windows 2000 license server')
 
 # ---------------------------------------------------------------------------------------------------------
 # THE eligibility matrix (domain.md section 6). First matching row wins, so narrow rows precede wide ones.
@@ -126,7 +127,7 @@ ELIGIBILITY_MATRIX: tuple[dict[str, t.Any], ...] = (
         'cal_required': UNKNOWN, 'built_in_license': UNKNOWN, 'transfer_applicable': UNKNOWN,
         'reason': 'no source says whether Windows Vista and later get a built-in license from a Windows 2000 '
                   'license server ("corresponding or later Professional OS" is vague, Home editions unclear)',
-        'references': [TS_TRANSITION_BRIEF, DOMAIN_UNCERTAIN],
+        'references': [TS_TRANSITION_BRIEF, NOT_CONFIRMED],
     },
     {
         'id': 'w2k-ts/server-2003-and-later-clients',
@@ -134,7 +135,7 @@ ELIGIBILITY_MATRIX: tuple[dict[str, t.Any], ...] = (
         'cal_required': UNKNOWN, 'built_in_license': UNKNOWN, 'transfer_applicable': UNKNOWN,
         'reason': 'no source says whether Windows Server 2003 or later, used as a client, gets a built-in '
                   'license from a Windows 2000 license server',
-        'references': [DOMAIN_UNCERTAIN],
+        'references': [NOT_CONFIRMED],
     },
     {
         'id': 'ws2003-ts/per-device',

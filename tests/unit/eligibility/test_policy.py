@@ -175,3 +175,13 @@ def test_override_row_takes_precedence() -> None:
 def test_malformed_override_is_a_configuration_error(override: t.Any, message: str) -> None:
     with pytest.raises(MatrixError, match=message):
         decide(os_from_declared({'family': 'windows_10'}), '2003', 'per_device', override)
+
+
+def test_no_decision_points_users_to_a_file_they_do_not_have() -> None:
+    # Users get the reason and references in every result: they must say what is uncertain and why, not
+    # cite the developers' notes (domain.md is not shipped).
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils._eligibility import ELIGIBILITY_MATRIX
+
+    for row in ELIGIBILITY_MATRIX:
+        for text in [row['reason'], *row['references']]:
+            assert 'domain.md' not in text and 'section ' not in text, (row['id'], text)
