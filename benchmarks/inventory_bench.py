@@ -81,7 +81,7 @@ def run_inventory(folder: pathlib.Path, ledger: pathlib.Path) -> tuple[float, fl
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--transfers', type=int, nargs='+', default=[10000, 100000])
     parser.add_argument('--observations-per-host', type=int, default=3)
     args = parser.parse_args()

@@ -55,6 +55,8 @@ class Tlv:
     def __repr__(self) -> str:
         return 'Tlv(tag=0x%02x, start=%d, value_start=%d, end=%d%s)' % (
             self.tag, self.start, self.value_start, self.end, ', truncated' if self.truncated else '')
+
+
 def read_tlv(buf: bytes, pos: int, limit: int, lenient: bool = False) -> Tlv:
     """Read one TLV at ``pos`` that must end by ``limit``.
 

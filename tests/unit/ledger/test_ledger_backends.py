@@ -18,7 +18,7 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger._url impor
     ('postgres://tscal@db.example.com/tscal', PostgresBackend),
 ])
 def test_each_scheme_has_its_backend(url: str, backend: type) -> None:
-    assert type(backend_for(parse_url(url))) is backend
+    assert isinstance(backend_for(parse_url(url)), backend)
 
 
 def test_a_location_with_no_backend_is_refused_not_handed_to_postgresql() -> None:
