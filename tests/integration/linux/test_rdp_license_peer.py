@@ -1,0 +1,204 @@
+"""The real Linux RDP clients (Debian's FreeRDP 2 and rdesktop) against the lab's licensing peer.
+
+Each client runs with a fresh HOME on a private Xvfb display and connects to tests/lab/rdp_license_peer.py
+on 127.0.0.1 only. The tests prove what the Linux thin-client work of issue 12 relies on: the client
+stores the licence the server sent, byte for byte, at the documented path; the collection's decoder
+reads that file; the next connection presents it; and once the file is gone the client asks for a new
+licence again, with the same hostname-derived hardware id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import pathlib
+import shutil
+import struct
+import subprocess
+import time
+import typing as t
+
+import pytest
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _license_decoder
+from rdp_license_peer import UPGRADE_LICENSE, LicensePeer
+
+pytestmark = pytest.mark.slow
+
+CLIENT_HOSTNAME = 'thin01'
+PASSWORD = 'Peer-Must-Not-Log-This-9'
+CLIENT_TIMEOUT_SECONDS = 60
+RECORD_WAIT_SECONDS = 30
+# rdesktop.c: the licence file name hashes the hostname (NUL-padded to 16 bytes) followed by this salt.
+RDESKTOP_SALT = bytes.fromhex('b8822931c539d94454155e147138d54d')
+
+
+def freerdp_store(home: pathlib.Path, env: dict[str, str], hostname: str) -> pathlib.Path:
+    config = pathlib.Path(env['XDG_CONFIG_HOME']) if env.get('XDG_CONFIG_HOME') else home / '.config'
+    return config / 'freerdp' / 'licenses' / ('%s.cal' % hashlib.sha1(hostname.encode()).hexdigest())
+
+
+def rdesktop_store(home: pathlib.Path, env: dict[str, str], hostname: str) -> pathlib.Path:
+    digest = hashlib.sha1(hostname.encode()[:15].ljust(16, b'\x00') + RDESKTOP_SALT).hexdigest()
+    return home / '.local' / 'share' / 'rdesktop' / 'licenses' / ('%s.cal' % digest)
+
+
+CLIENTS: dict[str, dict[str, t.Any]] = {
+    'freerdp': {
+        'binary': 'xfreerdp',
+        'argv': lambda port, host: ['xfreerdp', '/v:127.0.0.1:%d' % port, '/u:x', '/p:%s' % PASSWORD,
+                                    '/cert:ignore', '/client-hostname:%s' % host],
+        # rdesktop asks on stdin whether to trust the peer's self-signed TLS certificate; FreeRDP is told.
+        'stdin': b'',
+        'store': freerdp_store,
+        'mode': 0o644,
+        # FreeRDP: PLATFORMID 0x04010000, then MD5 of the client hostname.
+        'hwid': lambda host: struct.pack('<I', 0x04010000) + hashlib.md5(host.encode()).digest(),
+    },
+    'rdesktop': {
+        'binary': 'rdesktop',
+        'argv': lambda port, host: ['rdesktop', '-n', host, '-u', 'x', '-p', PASSWORD, '127.0.0.1:%d' % port],
+        'stdin': b'yes\n',
+        'store': rdesktop_store,
+        'mode': 0o600,
+        # rdesktop: 2, then the hostname (at most 16 bytes, NUL-padded).
+        'hwid': lambda host: struct.pack('<I', 2) + host.encode()[:16].ljust(16, b'\x00'),
+    },
+}
+
+
+@pytest.fixture(scope='module')
+def display() -> t.Iterator[str]:
+    """A private Xvfb (both clients open their X display before connecting); it picks a free number."""
+    for tool in ('Xvfb', 'xfreerdp', 'rdesktop'):
+        if not shutil.which(tool):
+            pytest.fail('%s is not installed: run scripts/setup.sh (Debian xvfb, freerdp2-x11, rdesktop)' % tool)
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(['Xvfb', '-displayfd', str(write_end), '-nolisten', 'tcp', '-screen', '0',
+                               '800x600x24'], pass_fds=(write_end,), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as pipe:
+            number = pipe.readline().strip()   # Xvfb writes the display number once it accepts clients
+        if not number.isdigit():
+            pytest.fail('Xvfb did not start (exit code %s)' % server.poll())
+        yield ':%s' % number
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def peer(tmp_path: pathlib.Path) -> t.Iterator[LicensePeer]:
+    with LicensePeer(tmp_path / 'peer.jsonl') as running:
+        yield running
+
+
+class ClientRun:
+    """One client program against the peer, with its own HOME, until licensing is over."""
+
+    def __init__(self, name: str, peer: LicensePeer, display: str, home: pathlib.Path,
+                 extra_env: dict[str, str] | None = None):
+        self.client, self.peer, self.home = CLIENTS[name], peer, home
+        home.mkdir(parents=True, exist_ok=True)
+        self.env = {'HOME': str(home), 'DISPLAY': display, 'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+                    'LANG': 'C.UTF-8', **(extra_env or {})}
+
+    def store(self, hostname: str = CLIENT_HOSTNAME) -> pathlib.Path:
+        return self.client['store'](self.home, self.env, hostname)
+
+    def connect(self, hostname: str = CLIENT_HOSTNAME) -> dict[str, t.Any]:
+        """Runs the client once and returns the peer's record of that connection."""
+        before = len(self.peer.records())
+        try:
+            subprocess.run(self.client['argv'](self.peer.port, hostname), input=self.client['stdin'],
+                           env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=CLIENT_TIMEOUT_SECONDS, umask=0o022, check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail('%s did not finish within %d s; peer log: %s'
+                        % (self.client['binary'], CLIENT_TIMEOUT_SECONDS, self.peer.records()[before:]))
+        # The peer logs a connection once the client has hung up: wait for that, not for a time.
+        deadline = time.monotonic() + RECORD_WAIT_SECONDS
+        while len(self.peer.records()) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        records = self.peer.records()[before:]
+        assert len(records) == 1, records
+        return records[0]
+
+
+def issued_bytes(record: dict[str, t.Any]) -> bytes:
+    return base64.b64decode(record['issued']['license_b64'])
+
+
+@pytest.mark.parametrize('client', sorted(CLIENTS))
+def test_client_stores_presents_and_asks_again(client: str, peer: LicensePeer, display: str,
+                                               tmp_path: pathlib.Path) -> None:
+    run = ClientRun(client, peer, display, tmp_path / 'home')
+    expected_hwid = CLIENTS[client]['hwid'](CLIENT_HOSTNAME).hex()
+
+    first = run.connect()
+    assert first['event'] == 'new_license_request', first
+    assert 'error' not in first, first
+    assert (first['machine_name'], first['license_user_name'], first['user']) == (CLIENT_HOSTNAME, 'x', 'x')
+    assert (first['hwid'], first['mac_ok'], first['issued']['message']) == (expected_hwid, True, 'SERVER_NEW_LICENSE')
+
+    store = run.store()
+    licences = sorted(store.parent.iterdir())
+    assert licences == [store], 'the client wrote %s, expected only %s' % (licences, store)
+    stored = store.read_bytes()
+    assert stored == issued_bytes(first)
+    assert store.stat().st_mode & 0o777 == CLIENTS[client]['mode']
+
+    decoded = _license_decoder.decode_client_license(stored)
+    [licence] = decoded['licenses']
+    assert (licence['issued_to_machine'], licence['issued_to_user'], licence['license_server']) == \
+        (CLIENT_HOSTNAME, 'x', 'LICSRV01')
+    assert licence['hardware_id']['hex'] == expected_hwid   # the peer puts the client's HWID in the CAL
+
+    second = run.connect()
+    assert second['event'] == 'license_info', second
+    assert base64.b64decode(second['license_b64']) == stored
+    assert (second['hwid'], second['mac_ok'], second['answer']) == (expected_hwid, True, 'STATUS_VALID_CLIENT')
+    assert store.read_bytes() == stored
+
+    store.unlink()
+    third = run.connect()
+    assert third['event'] == 'new_license_request', third
+    # Removing the file does not give the client a new hardware id: it is derived from the hostname.
+    assert third['hwid'] == expected_hwid
+    assert store.read_bytes() == issued_bytes(third)
+
+    assert PASSWORD not in peer.log_path.read_text(encoding='utf-8')
+
+
+@pytest.mark.parametrize('client', sorted(CLIENTS))
+def test_client_stores_the_msrdpele_sample_from_an_upgrade(client: str, display: str, tmp_path: pathlib.Path,
+                                                           license_fixtures: pathlib.Path) -> None:
+    sample = (license_fixtures / 'pbLicenseInfo_msrdpele.p7b').read_bytes()
+    with LicensePeer(tmp_path / 'peer.jsonl', make_license=lambda **_: sample,
+                     new_license_message=UPGRADE_LICENSE) as upgrade_peer:
+        run = ClientRun(client, upgrade_peer, display, tmp_path / 'home')
+        record = run.connect()
+        assert (record['event'], record['issued']['message']) == ('new_license_request', 'SERVER_UPGRADE_LICENSE')
+        assert run.store().read_bytes() == sample
+        [licence] = _license_decoder.decode_client_license(run.store().read_bytes())['licenses']
+        assert (licence['issued_to_machine'], licence['temporary']) == ('RODENT', True)
+
+
+def test_freerdp_follows_xdg_config_home_and_rdesktop_ignores_xdg_data_home(peer: LicensePeer, display: str,
+                                                                          tmp_path: pathlib.Path) -> None:
+    custom = {'XDG_CONFIG_HOME': str(tmp_path / 'custom-config'), 'XDG_DATA_HOME': str(tmp_path / 'custom-data')}
+    for client in sorted(CLIENTS):
+        run = ClientRun(client, peer, display, tmp_path / client, extra_env=custom)
+        record = run.connect()
+        assert record['event'] == 'new_license_request', record
+        assert run.store().read_bytes() == issued_bytes(record)
+    assert (tmp_path / 'custom-config' / 'freerdp' / 'licenses').is_dir()
+    assert not (tmp_path / 'freerdp' / '.config' / 'freerdp' / 'licenses').exists()
+    assert not (tmp_path / 'custom-data').exists()
