@@ -43,6 +43,7 @@ import argparse
 import base64
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -379,7 +380,7 @@ class Connection:
         if tag != 0x7F65:
             raise PeerError('expected MCS Connect-Initial, got BER tag 0x%x' % tag)
         fields = Reader(body, 'MCS Connect-Initial')
-        parts = [read_ber_tlv(fields) for _ in range(7)]  # selectors, upward flag, 3 domain params, userData
+        parts = [read_ber_tlv(fields) for _field in range(7)]  # selectors, upward flag, 3 domain params, userData
         user_data = parts[6][1]
         key = user_data.find(b'Duca')
         if key < 0:
@@ -395,7 +396,7 @@ class Connection:
                 self.record['client_name'] = utf16_text(block.take(32))
             elif block_type == 0xC003:                     # CS_NET
                 channel_count = block.u32()
-                self.record['channels'] = [ansi_text(block.take(12)[:8]) for _ in range(channel_count)]
+                self.record['channels'] = [ansi_text(block.take(12)[:8]) for _channel in range(channel_count)]
         channel_ids = [MCS_GLOBAL_CHANNEL + 1 + index for index in range(channel_count)]
         net = struct.pack('<HH', MCS_GLOBAL_CHANNEL, channel_count) + b''.join(struct.pack('<H', c) for c in channel_ids)
         if channel_count % 2:
@@ -449,7 +450,7 @@ class Connection:
     def client_info(self, body: bytes) -> None:
         reader = Reader(body, 'Client Info PDU')
         _code_page, flags = reader.u32(), reader.u32()
-        sizes = [reader.u16() for _ in range(5)]   # domain, user, password, shell, working dir
+        sizes = [reader.u16() for _field in range(5)]   # domain, user, password, shell, working dir
         terminator = 2 if flags & INFO_UNICODE else 1
         decode = utf16_text if flags & INFO_UNICODE else ansi_text
         self.record['domain'] = decode(reader.take(sizes[0] + terminator))
@@ -569,6 +570,11 @@ def factory_license(*, machine: str, user: str, hwid: bytes) -> bytes:
     return license_factory.build_client_license([spec])
 
 
+def fixed_license(blob: bytes, **_request: t.Any) -> bytes:
+    """The same licence for every client (e.g. the MS-RDPELE sample): bind it with functools.partial."""
+    return blob
+
+
 class LicensePeer:
     """Listens on 127.0.0.1, one thread per connection, and logs each licensing outcome as a JSON line.
 
@@ -631,7 +637,7 @@ class LicensePeer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--log', required=True, help='JSON-lines file, appended to')
     parser.add_argument('--port', type=int, default=3389)
     parser.add_argument('--license', help='issue these pbLicenseInfo bytes (e.g. the MS-RDPELE sample) '
@@ -640,8 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     make_license: t.Callable[..., bytes] = factory_license
     if args.license:
-        fixed = pathlib.Path(args.license).read_bytes()
-        make_license = lambda **_: fixed  # noqa: E731
+        make_license = functools.partial(fixed_license, pathlib.Path(args.license).read_bytes())
     peer = LicensePeer(args.log, port=args.port, make_license=make_license,
                        new_license_message=UPGRADE_LICENSE if args.upgrade else NEW_LICENSE)
     peer.start()

@@ -10,6 +10,7 @@ licence again, with the same hostname-derived hardware id.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import pathlib
@@ -22,7 +23,7 @@ import typing as t
 import pytest
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _license_decoder
-from rdp_license_peer import UPGRADE_LICENSE, LicensePeer
+from rdp_license_peer import UPGRADE_LICENSE, LicensePeer, fixed_license
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +182,7 @@ def test_client_stores_presents_and_asks_again(client: str, peer: LicensePeer, d
 def test_client_stores_the_msrdpele_sample_from_an_upgrade(client: str, display: str, tmp_path: pathlib.Path,
                                                            license_fixtures: pathlib.Path) -> None:
     sample = (license_fixtures / 'pbLicenseInfo_msrdpele.p7b').read_bytes()
-    with LicensePeer(tmp_path / 'peer.jsonl', make_license=lambda **_: sample,
+    with LicensePeer(tmp_path / 'peer.jsonl', make_license=functools.partial(fixed_license, sample),
                      new_license_message=UPGRADE_LICENSE) as upgrade_peer:
         run = ClientRun(client, upgrade_peer, display, tmp_path / 'home')
         record = run.connect()
@@ -191,8 +192,8 @@ def test_client_stores_the_msrdpele_sample_from_an_upgrade(client: str, display:
         assert (licence['issued_to_machine'], licence['temporary']) == ('RODENT', True)
 
 
-def test_freerdp_follows_xdg_config_home_and_rdesktop_ignores_xdg_data_home(peer: LicensePeer, display: str,
-                                                                          tmp_path: pathlib.Path) -> None:
+def test_freerdp_follows_xdg_config_home_rdesktop_ignores_xdg_data_home(
+        peer: LicensePeer, display: str, tmp_path: pathlib.Path) -> None:
     custom = {'XDG_CONFIG_HOME': str(tmp_path / 'custom-config'), 'XDG_DATA_HOME': str(tmp_path / 'custom-data')}
     for client in sorted(CLIENTS):
         run = ClientRun(client, peer, display, tmp_path / client, extra_env=custom)
