@@ -22,7 +22,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.tslicensing.cal.plugins.plugin_utils import _license_decoder
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _license_decoder, _linux_license_store
 from rdp_license_peer import UPGRADE_LICENSE, LicensePeer, fixed_license
 
 pytestmark = pytest.mark.slow
@@ -203,3 +203,45 @@ def test_freerdp_follows_xdg_config_home_rdesktop_ignores_xdg_data_home(
     assert (tmp_path / 'custom-config' / 'freerdp' / 'licenses').is_dir()
     assert not (tmp_path / 'freerdp' / '.config' / 'freerdp' / 'licenses').exists()
     assert not (tmp_path / 'custom-data').exists()
+
+
+def test_discovery_finds_and_names_what_the_real_clients_wrote(peer: LicensePeer, display: str,
+                                                               tmp_path: pathlib.Path) -> None:
+    """_linux_license_store over homes filled by the real clients: path, client, hostname, bytes, decode."""
+    alice, bob, carol = tmp_path / 'alice', tmp_path / 'bob', tmp_path / 'carol'
+    xdg = str(bob / 'xdg-config')
+    written = {}
+    for client, home, hostname, env in (('freerdp', alice, CLIENT_HOSTNAME, {}),
+                                        ('rdesktop', alice, CLIENT_HOSTNAME, {}),
+                                        ('freerdp', bob, 'KIOSK07', {'XDG_CONFIG_HOME': xdg}),
+                                        ('rdesktop', bob, 'kiosk07', {}),
+                                        ('freerdp', carol, 'not-in-inventory', {})):
+        run = ClientRun(client, peer, display, home, extra_env=env)
+        record = run.connect(hostname)
+        assert record['event'] == 'new_license_request', record
+        written[str(run.store(hostname))] = (client, hostname if hostname != 'not-in-inventory' else None,
+                                             issued_bytes(record))
+    # rdesktop 1.9 still reads the legacy ~/.rdesktop/license.<host> when its hashed file is missing.
+    legacy = carol / '.rdesktop' / ('license.%s' % CLIENT_HOSTNAME)
+    legacy.parent.mkdir()
+    legacy.write_bytes(written[str(rdesktop_store(alice, {}, CLIENT_HOSTNAME))][2])
+    legacy.chmod(0o644)
+    presented = ClientRun('rdesktop', peer, display, carol).connect()
+    assert (presented['event'], base64.b64decode(presented['license_b64'])) == ('license_info', legacy.read_bytes())
+    written[str(legacy)] = ('rdesktop', CLIENT_HOSTNAME, legacy.read_bytes())
+    assert not rdesktop_store(carol, {}, CLIENT_HOSTNAME).exists()  # presenting a licence stores nothing
+
+    homes = [{'home': str(alice), 'user': 'alice'}, {'home': str(bob), 'user': 'bob', 'xdg_config_home': xdg},
+             {'home': str(carol), 'user': 'carol'}]
+    found = _linux_license_store.discover(homes, ['thin01', 'kiosk07'])
+    assert {entry['path']: (entry['client'], entry['client_hostname'], bytes.fromhex(entry['license']['sha256']))
+            for entry in found} == {path: (client, hostname, hashlib.sha256(blob).digest())
+                                    for path, (client, hostname, blob) in written.items()}
+    for entry in found:
+        assert 'error' not in entry, entry
+        assert entry['sha256'] == hashlib.sha256(pathlib.Path(entry['path']).read_bytes()).hexdigest()
+        assert entry['license']['status'] == 'decoded', entry['license']
+        assert entry['user'] == pathlib.Path(entry['home']).name
+    layouts = sorted((entry['client'], entry['layout'], entry['mode']) for entry in found)
+    assert layouts == sorted([('freerdp', 'freerdp', '0644')] * 3 + [('rdesktop', 'rdesktop', '0600')] * 2 +
+                             [('rdesktop', 'rdesktop-legacy', '0644')])
