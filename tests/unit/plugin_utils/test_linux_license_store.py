@@ -83,8 +83,8 @@ def test_skips_what_is_no_licence_and_never_follows_links(tmp_path: pathlib.Path
     assert directory['error'] == 'not a regular file'
 
 
-def test_reports_unreadable_oversized_and_undecodable_files(tmp_path: pathlib.Path, blob: bytes,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_oversized_and_undecodable_files(tmp_path: pathlib.Path, blob: bytes,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / 'user'
     folder = home / '.local' / 'share' / 'rdesktop' / 'licenses'
     put(folder / ('11' * 20 + '.cal'), b'\x00' * 10)
