@@ -533,7 +533,7 @@ class Connection:
         self.issue(self.peer.new_license_message, hwid, ansi_text(machine_name), ansi_text(user_name))
 
     def issue(self, msg_type: int, hwid: bytes, machine: str, user: str) -> None:
-        license_info = self.peer.make_license(machine=machine, user=user, hwid=hwid)
+        license_info = self.peer.make_license(machine=machine, user=user, hwid=hwid, sequence=self.peer.next_sequence())
         plain = license_factory.new_license_info(license_info)
         self.send_licensing(msg_type, blob(BB_ENCRYPTED_DATA_BLOB, rc4(self.encryption_key, plain)) +
                             mac_data(self.mac_salt_key, plain))
@@ -561,11 +561,12 @@ class Connection:
 
 # --- the listener ------------------------------------------------------------------------------------
 
-def factory_license(*, machine: str, user: str, hwid: bytes) -> bytes:
-    """A per-device CAL from tests/license_factory.py, issued now for 90 days to the requesting client."""
+def factory_license(*, machine: str, user: str, hwid: bytes, sequence: int) -> bytes:
+    """A per-device CAL from tests/license_factory.py, issued now for 90 days to the requesting client,
+    with the client's hardware id and a serial number of its own (``sequence``: licences issued before)."""
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     spec = license_factory.LicenseSpec(machine=machine or 'UNKNOWN', user=user or 'UNKNOWN',
-                                       hwid=(hwid + bytes(20))[:20], not_before=now,
+                                       hwid=(hwid + bytes(20))[:20], serial=0x0200000001 + sequence, not_before=now,
                                        not_after=now + datetime.timedelta(days=90))
     return license_factory.build_client_license([spec])
 
@@ -578,7 +579,7 @@ def fixed_license(blob: bytes, **_request: t.Any) -> bytes:
 class LicensePeer:
     """Listens on 127.0.0.1, one thread per connection, and logs each licensing outcome as a JSON line.
 
-    make_license(machine=, user=, hwid=) -> pbLicenseInfo bytes; default: a fresh factory licence.
+    make_license(machine=, user=, hwid=, sequence=) -> pbLicenseInfo bytes; default: a fresh factory licence.
     upgrade_presented: answer a presented licence with SERVER_UPGRADE_LICENSE instead of STATUS_VALID_CLIENT.
     """
 
@@ -594,6 +595,7 @@ class LicensePeer:
         self._listener = socket.create_server((LOOPBACK, port))
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
+        self._issued = 0
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._acceptor = threading.Thread(target=self._accept, name='rdp-license-peer', daemon=True)
@@ -611,6 +613,11 @@ class LicensePeer:
             thread = threading.Thread(target=Connection(self, sock).run, daemon=True)
             self._threads.append(thread)
             thread.start()
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            self._issued += 1
+            return self._issued - 1
 
     def log(self, record: dict[str, t.Any]) -> None:
         with self._lock, self.log_path.open('a', encoding='utf-8') as handle:

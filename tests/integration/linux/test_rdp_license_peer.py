@@ -245,3 +245,19 @@ def test_discovery_finds_and_names_what_the_real_clients_wrote(peer: LicensePeer
     layouts = sorted((entry['client'], entry['layout'], entry['mode']) for entry in found)
     assert layouts == sorted([('freerdp', 'freerdp', '0644')] * 3 + [('rdesktop', 'rdesktop', '0600')] * 2 +
                              [('rdesktop', 'rdesktop-legacy', '0644')])
+
+
+@pytest.mark.parametrize('client', sorted(CLIENTS))
+def test_an_upgrade_answering_a_presented_licence_replaces_the_file(client: str, display: str,
+                                                                   tmp_path: pathlib.Path) -> None:
+    """A server renewing the CAL a client presents (SERVER_UPGRADE_LICENSE): the client overwrites its file."""
+    with LicensePeer(tmp_path / 'peer.jsonl', upgrade_presented=True) as renewing_peer:
+        run = ClientRun(client, renewing_peer, display, tmp_path / 'home')
+        first = run.connect()
+        second = run.connect()
+    assert (first['event'], second['event']) == ('new_license_request', 'license_info')
+    assert base64.b64decode(second['license_b64']) == issued_bytes(first)
+    assert second['issued']['message'] == 'SERVER_UPGRADE_LICENSE'
+    assert issued_bytes(second) != issued_bytes(first)
+    assert run.store().read_bytes() == issued_bytes(second)
+    assert sorted(run.store().parent.iterdir()) == [run.store()]
