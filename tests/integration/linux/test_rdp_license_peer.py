@@ -248,8 +248,8 @@ def test_discovery_finds_and_names_what_the_real_clients_wrote(peer: LicensePeer
 
 
 @pytest.mark.parametrize('client', sorted(CLIENTS))
-def test_an_upgrade_of_a_presented_licence_replaces_the_file(client: str, display: str,
-                                                            tmp_path: pathlib.Path) -> None:
+def test_an_upgrade_of_a_presented_licence_replaces_the_file(
+        client: str, display: str, tmp_path: pathlib.Path) -> None:
     """A server renewing the CAL a client presents (SERVER_UPGRADE_LICENSE): the client overwrites its file."""
     with LicensePeer(tmp_path / 'peer.jsonl', upgrade_presented=True) as renewing_peer:
         run = ClientRun(client, renewing_peer, display, tmp_path / 'home')
