@@ -48,8 +48,9 @@ def rdesktop_store(home: pathlib.Path, env: dict[str, str], hostname: str) -> pa
 CLIENTS: dict[str, dict[str, t.Any]] = {
     'freerdp': {
         'binary': 'xfreerdp',
-        'argv': lambda port, host: ['xfreerdp', '/v:127.0.0.1:%d' % port, '/u:x', '/p:%s' % PASSWORD,
-                                    '/cert:ignore', '/client-hostname:%s' % host],
+        'argv': lambda port, options: ['xfreerdp', '/v:127.0.0.1:%d' % port, '/u:x', '/p:%s' % PASSWORD,
+                                       '/cert:ignore', *options],
+        'hostname_option': lambda host: ['/client-hostname:%s' % host],
         # rdesktop asks on stdin whether to trust the peer's self-signed TLS certificate; FreeRDP is told.
         'stdin': b'',
         'store': freerdp_store,
@@ -59,7 +60,8 @@ CLIENTS: dict[str, dict[str, t.Any]] = {
     },
     'rdesktop': {
         'binary': 'rdesktop',
-        'argv': lambda port, host: ['rdesktop', '-n', host, '-u', 'x', '-p', PASSWORD, '127.0.0.1:%d' % port],
+        'argv': lambda port, options: ['rdesktop', *options, '-u', 'x', '-p', PASSWORD, '127.0.0.1:%d' % port],
+        'hostname_option': lambda host: ['-n', host],
         'stdin': b'yes\n',
         'store': rdesktop_store,
         'mode': 0o600,
@@ -114,11 +116,20 @@ class ClientRun:
     def store(self, hostname: str = CLIENT_HOSTNAME) -> pathlib.Path:
         return self.client['store'](self.home, self.env, hostname)
 
-    def connect(self, hostname: str = CLIENT_HOSTNAME) -> dict[str, t.Any]:
-        """Runs the client once and returns the peer's record of that connection."""
+    def connect(self, hostname: str = CLIENT_HOSTNAME, *, system_hostname: str | None = None,
+                options: t.Sequence[str] = ()) -> dict[str, t.Any]:
+        """Runs the client once and returns the peer's record of that connection.
+
+        ``system_hostname``: no client hostname option; the client runs in a UTS namespace of its own
+        whose host name is this, so its default is what is tested.
+        """
+        hostname_option = [] if system_hostname else self.client['hostname_option'](hostname)
+        argv = self.client['argv'](self.peer.port, [*options, *hostname_option])
+        if system_hostname:
+            argv = ['unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', system_hostname, *argv]
         before = len(self.peer.records())
         try:
-            subprocess.run(self.client['argv'](self.peer.port, hostname), input=self.client['stdin'],
+            subprocess.run(argv, input=self.client['stdin'],
                            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=CLIENT_TIMEOUT_SECONDS, umask=0o022, check=False)
         except subprocess.TimeoutExpired:
@@ -261,3 +272,29 @@ def test_an_upgrade_of_a_presented_licence_replaces_the_file(
     assert issued_bytes(second) != issued_bytes(first)
     assert run.store().read_bytes() == issued_bytes(second)
     assert sorted(run.store().parent.iterdir()) == [run.store()]
+
+
+@pytest.mark.parametrize('client', sorted(CLIENTS))
+def test_the_default_client_hostname_is_the_short_host_name(client: str, peer: LicensePeer, display: str,
+                                                            tmp_path: pathlib.Path) -> None:
+    """Without /client-hostname or -n both clients use the host name up to its first dot: that is the
+    name a licence file hashes and the hardware id carries when a thin client runs with defaults."""
+    if subprocess.run(['unshare', '--uts', 'true'], capture_output=True, check=False).returncode != 0:
+        pytest.skip('no UTS namespace here (unshare --uts needs root): the default host name cannot be set')
+    run = ClientRun(client, peer, display, tmp_path / 'home')
+    record = run.connect(system_hostname='thin02.corp.example')
+    assert (record['event'], record['machine_name']) == ('new_license_request', 'thin02'), record
+    assert record['hwid'] == CLIENTS[client]['hwid']('thin02').hex()
+    assert run.store('thin02').read_bytes() == issued_bytes(record)
+
+
+def test_freerdp_old_license_behaviour_stores_nothing_and_sends_a_constant_hwid(
+        peer: LicensePeer, display: str, tmp_path: pathlib.Path) -> None:
+    """/old-license (FreeRDP's OldLicenseBehaviour): no licence file, and a hardware id that is the same
+    on every device (MD5 of six zero bytes after a zero platform id), whatever the hostname."""
+    run = ClientRun('freerdp', peer, display, tmp_path / 'home')
+    for hostname in ('thin01', 'thin03'):
+        record = run.connect(hostname, options=['/old-license'])
+        assert (record['event'], record['issued']['message']) == ('new_license_request', 'SERVER_NEW_LICENSE')
+        assert record['hwid'] == (bytes(4) + hashlib.md5(bytes(6)).digest()).hex()
+    assert not (tmp_path / 'home' / '.config' / 'freerdp' / 'licenses').exists()
