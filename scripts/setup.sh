@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything this repository needs on a fresh Debian machine, idempotently:
-#   - Debian packages: Wine (the lab's Windows stand-in) and, for the tests, PostgreSQL;
+#   - Debian packages: Wine (the lab's Windows stand-in) and, for the tests, PostgreSQL, FreeRDP, rdesktop, Xvfb;
 #   - a virtualenv in .venv with the controller and test Python packages;
 #   - a link that makes this checkout importable as ansible_collections.tslicensing.cal.
 # Safe to run again: every step checks before it acts. Prints where things went.
@@ -37,6 +37,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # headless check of the audit report page
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)   # ansible-test sanity's shellcheck
+# Linux thin-client lab (issue 12): the real RDP clients, and a virtual display for them.
+command -v xfreerdp >/dev/null 2>&1 || missing+=(freerdp2-x11)
+command -v rdesktop >/dev/null 2>&1 || missing+=(rdesktop)
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root_for_apt "${missing[@]}"
   apt_install "${missing[@]}"
