@@ -17,6 +17,9 @@
 #   "reg query MSLicensing /reg:64", "reg query Microsoft") fails as real Windows does when access is denied:
 #   rc 1 and "ERROR: Access is denied." on stderr, without running. Inside a cmd.exe chain, that one command
 #   is replaced by a script that says and returns the same, so the other steps run for real.
+# - LAB_WINE_COMMAND_BEFORE (ansible_wine_command_before): a JSON map of pattern -> argv; before a command
+#   (or a chain holding a command) that matches the pattern runs, that argv runs under Wine once - e.g. a
+#   reg add that stands for the RDP client writing into the store between the backup and the delete.
 # - LAB_WINE_COMMAND_LOG (ansible_wine_command_log): a file that receives each argv as one JSON line, for
 #   tests of the exact commands sent (Wine has no ACLs: what icacls is told is what a test can check).
 
@@ -150,6 +153,13 @@ def _inject_faults(argv: list[str], prefix: str) -> tuple[list[str], bool]:
     return result, False
 
 
+def _run_before(argv: list[str]) -> None:
+    hooks = json.loads(os.environ.get('LAB_WINE_COMMAND_BEFORE') or '{}')
+    for pattern, extra in hooks.items():
+        if _matches(argv, pattern):
+            _lab_wine.run_wine(list(extra))
+
+
 def _log(argv: list[str]) -> None:
     path = os.environ.get(LOG_ENV)
     if path:
@@ -212,6 +222,7 @@ def main() -> None:
     start = datetime.datetime.now(datetime.timezone.utc)
     stdin = params['stdin'].encode('utf-8') if params['stdin'] is not None else None
     _log(argv)
+    _run_before(argv)
     run_argv, denied = _inject_faults([program] + argv[1:], prefix)
     if denied:
         rc, out, err = 1, b'', (ACCESS_DENIED + '\r\n').encode()

@@ -53,6 +53,12 @@ options:
     default: []
     vars:
       - name: ansible_wine_command_faults
+  command_before:
+    description: Commands the win_command stand-in runs first when a command matches a pattern (see its header).
+    type: dict
+    default: {}
+    vars:
+      - name: ansible_wine_command_before
   command_log:
     description: A file that records every argv the win_command stand-in runs (one JSON line each).
     type: str
@@ -103,6 +109,7 @@ class Connection(ConnectionBase):
         env['WINEDEBUG'] = '-all'
         env['LAB_WINE_COMMAND_FAULTS'] = json.dumps(list(self.get_option('command_faults') or []))
         env['LAB_WINE_COMMAND_LOG'] = self.get_option('command_log') or ''
+        env['LAB_WINE_COMMAND_BEFORE'] = json.dumps(dict(self.get_option('command_before') or {}))
         return env
 
     def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
