@@ -772,7 +772,7 @@ def test_playbook_summary(outcome):
         'cmd missing key', 'cmd missing program', 'cmd missing absolute program', 'cmd check mode query after',
         'cmd chdir missing', 'cmd argv and cmd together', 'cmd no command', 'file directory on a file',
         'file state file missing', 'file state file on a directory', 'stat relative path',
-        'copy into a missing folder', 'builtin fetch missing', 'cmd fault access denied',
+        'copy into a missing folder', 'builtin fetch missing', 'cmd fault access denied', 'cmd fault access denied inside a chain',
     ])
 
 
