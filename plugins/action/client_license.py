@@ -166,7 +166,7 @@ class ActionModule(WindowsActionBase):
     def _remove_staging(self, staging: str, task_vars: dict[str, t.Any]) -> None:
         self._run_file(staging, 'absent', task_vars)
 
-    def _backup(self, view: str, queried: RegDocument, stamp: str, local_dir: str, remote_file: str,
+    def _backup(self, view: str, queried: RegDocument | None, stamp: str, local_dir: str, remote_file: str,
                 later_than: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         """Fetch one export, check it and keep it on the controller (0600, with its manifest)."""
         data = self._fetch(remote_file)
@@ -183,7 +183,8 @@ class ActionModule(WindowsActionBase):
         backup = {'path': local_file, 'remote_path': remote_file, 'sha256': store.sha256(data), 'view': view,
                   'host': self._host, 'key': store.STORE_KEY, 'created': stamp}
         if later_than is not None:
-            backup['later_than'] = later_than['path']
+            # newer than the first: the newest backup of the view (what a restore picks) holds what was deleted
+            backup.update(later_than=later_than['path'], created=store.timestamp())
         store.write_manifest(local_file, backup)
         backup['manifest'] = store.manifest_path(local_file)
         return backup

@@ -36,6 +36,7 @@ HOSTS = {
     'checkme': HostSpec('win10-pro', {'64': 'one-license', '32': 'one-license'}),
     'oneview': HostSpec('win10-pro', {'64': 'one-license'}),
     'restoreme': HostSpec('win11-home', {'64': 'several-licenses', '32': 'one-license'}),
+    'keepme': HostSpec('win10-pro', {'64': 'one-license'}),
 }
 FAULT_HOSTS = {name: HostSpec('win10-pro', {'64': 'one-license'})
                for name in ('f_remote', 'f_export', 'f_truncate', 'f_corrupt', 'f_localdir', 'f_restore',
@@ -118,6 +119,22 @@ def test_one_view_asked_costs_three_executions_and_one_fetch(lab, tmp_path):
     result = run.result('oneview', RESET_TASK)
     assert result['changed'] is True and result['module_executions'] == 3
     assert lab.fleet.export_store('oneview', '64') is None
+
+
+def test_keep_remote_copy_keeps_the_export_in_the_protected_folder_only(lab, tmp_path):
+    before = lab.fleet.export_store('keepme', '64')
+    playbook = _module_playbook(lab, 'keep.yml', 'keepme', {'state': 'absent', 'backup_dir': "'%s'" % tmp_path,
+                                                            'registry_views': "['64']", 'keep_remote_copy': 'true'})
+    run = lab.playbook(playbook)
+    assert run.rc == 0, run.stdout
+    result = run.result('keepme', 'Run the module')
+    staging = pathlib.PureWindowsPath(result['remote_backup_dir'])
+    assert _staging_left(lab, 'keepme') == [staging.name]
+    remote = pathlib.PureWindowsPath(result['views']['64']['backup']['remote_path'])
+    assert remote.parent == staging
+    kept = lab.fleet.prefix('keepme').joinpath(*STAGING_PARENT, staging.name, remote.name)
+    assert kept.read_bytes() == before
+    assert result['module_executions'] == 2  # read+export, export again+delete; nothing to clean up
 
 
 def test_check_mode_changes_nothing_and_says_what_would_change(lab, tmp_path):
@@ -244,6 +261,7 @@ def test_a_change_between_backup_and_delete_is_backed_up_too(lab, tmp_path):
     later_data = pathlib.Path(later['path']).read_bytes()
     assert 'LICENSE009' in later_data.decode('utf-16') and view['backup'] == later
     assert later['sha256'] == hashlib.sha256(later_data).hexdigest() and later['later_than'] == first['path']
+    assert later['created'] > first['created']  # the newest backup of the view, the one a restore picks
     assert _mode(later['path']) == 0o600 and _mode(later['manifest']) == 0o600
     assert lab.fleet.export_store('f_changed', '64') is None
     assert _staging_left(lab, 'f_changed') == []
