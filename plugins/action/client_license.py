@@ -72,10 +72,11 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('%s (rc %d): %s' % (exc, res.rc, res.message[-500:])) from None
 
     def _read(self, views: list[str], task_vars: dict[str, t.Any], extra: t.Sequence[_cmd_chain.Step] = (),
-              nonce: str | None = None) -> tuple[list[str], dict[str, RegDocument | None],
-                                                 dict[str, _cmd_chain.StepResult]]:
+              nonce: str | None = None, staging: str | None = None) -> tuple[list[str], dict[str, RegDocument | None],
+                                                                           dict[str, _cmd_chain.StepResult]]:
         """The first round trip: architecture, parent key and store per view (plus ``extra`` steps, which
-        make it a changing step). Returns the distinct views of this host, the store in each, all results."""
+        make it a changing step: they may create ``staging``). Returns the distinct views of this host, the
+        store in each, all results."""
         nonce = nonce or _cmd_chain.new_nonce()
         results = self._chain(store.read_steps(views) + list(extra), nonce, task_vars, read_only=not extra)
         try:
@@ -83,7 +84,9 @@ class ActionModule(WindowsActionBase):
             distinct = store.distinct_views(views, self._architecture)
             return distinct, {view: store.store_in_view(results, view) for view in distinct}, results
         except store.HostError as exc:
-            raise AnsibleActionFail('%s; nothing was changed' % exc) from None
+            if staging is not None and results['mkdir'].ok:
+                self._remove_staging(staging, task_vars)  # it may hold exports: never leave them behind
+            raise AnsibleActionFail('%s; nothing was %s' % (exc, 'changed' if staging is None else 'deleted')) from None
 
     def _query(self, views: list[str], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         distinct, found, _results = self._read(views, task_vars)
@@ -108,7 +111,7 @@ class ActionModule(WindowsActionBase):
                 _cmd_chain.Step('export%s' % view, tuple(store.reg_export(view, store.remote_path(staging, names[view]))),
                                 needs=('store%s' % view, 'mkdir', 'protect')) for view in views] + [
                 _cmd_chain.Step('tidy', ('rd', staging), needs=('mkdir',))]
-            distinct, found, results = self._read(views, task_vars, extra, nonce)
+            distinct, found, results = self._read(views, task_vars, extra, nonce, staging)
         present = [view for view in distinct if found[view] is not None]
         report = {view: store.summary(found[view]) for view in distinct}
         outcome: dict[str, t.Any] = {'changed': bool(present), 'views': report, 'architecture': self._architecture}
@@ -116,6 +119,8 @@ class ActionModule(WindowsActionBase):
             outcome['diff'] = [{'before_header': store.view_label(view), 'before': store.render(found[view]),
                                 'after_header': store.view_label(view), 'after': ''} for view in present]
         if not present:
+            if not self._task.check_mode and results['mkdir'].ok and not results['tidy'].ok:
+                self._remove_staging(staging, task_vars)  # 'rd' could not remove it: try once more
             outcome['msg'] = 'the client license store is absent; nothing to do'
             return outcome
         if self._task.check_mode:

@@ -40,7 +40,7 @@ HOSTS = {
 }
 FAULT_HOSTS = {name: HostSpec('win10-pro', {'64': 'one-license'})
                for name in ('f_remote', 'f_export', 'f_truncate', 'f_corrupt', 'f_localdir', 'f_restore',
-                            'f_denied_query', 'f_denied_delete', 'f_changed', 'f_log')}
+                            'f_denied_query', 'f_denied_delete', 'f_changed', 'f_log', 'f_denied_arch')}
 FAULT_HOSTS['f_denied_parent'] = HostSpec('win10-pro', {})
 # 32-bit Windows (WINEARCH=win32): /reg:64 and /reg:32 open one key, seeded once.
 X86_HOSTS = {'x86one': HostSpec('win7-pro', {'64': 'one-license'}, arch='win32'),
@@ -225,6 +225,15 @@ def test_access_denied_on_the_store_is_an_error_not_nothing_to_do(lab, tmp_path)
                          extra_vars={'ansible_wine_command_faults': ['reg query MSLicensing /reg:64']})
     assert query.rc != 0 and 'ERROR: Access is denied.' in query.result('f_denied_query', ROLE_TASK)['msg']
     assert _staging_left(lab, 'f_denied_query') == []
+
+
+def test_unknown_architecture_fails_and_leaves_no_export_behind(lab, tmp_path):
+    # the exports ran in the same program start; the host fails, and its staging folder goes with them
+    before = _stores(lab, 'f_denied_arch')
+    run = _reset(lab, tmp_path, 'f_denied_arch', extra_vars={'ansible_wine_command_faults': ['reg query Environment']})
+    _assert_failed_untouched(lab, run, 'f_denied_arch', before, 'unknown whether this is 32-bit Windows')
+    assert 'ERROR: Access is denied.' in run.result('f_denied_arch', RESET_TASK)['msg']
+    assert _staging_left(lab, 'f_denied_arch') == [] and not list(tmp_path.glob('*/*.reg'))
 
 
 def test_no_store_but_unreadable_parent_is_an_error_not_absent(lab, tmp_path):
