@@ -30,9 +30,18 @@ need_root_for_apt() {
   fi
 }
 
-# 1. Debian packages.
+# 1. Debian packages. 32-bit Wine (wine32 from the i386 architecture) makes the lab's 32-bit Windows hosts;
+#    mingw-w64 builds the lab's certutil.exe (Wine's is a stub).
 missing=()
 command -v wine >/dev/null 2>&1 || missing+=(wine wine64)
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  need_root_for_apt "the i386 architecture for wine32"
+  log "dpkg --add-architecture i386"
+  dpkg --add-architecture i386
+  _apt_updated=   # the new architecture's package lists are needed
+fi
+dpkg-query -W -f='${Status}\n' wine32:i386 2>/dev/null | grep -q 'ok installed' || missing+=(wine32:i386)
+command -v i686-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(gcc-mingw-w64-i686-win32)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # headless check of the audit report page

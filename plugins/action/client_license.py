@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ntpath
 import os
 import tempfile
 import typing as t
@@ -12,6 +13,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
@@ -24,6 +26,7 @@ class ActionModule(WindowsActionBase):
         registry_views=dict(type='list', elements='str', default=list(store.VIEWS)),
         backup_dir=dict(type='path'),
         remote_backup_dir=dict(type='str', default=store.DEFAULT_REMOTE_BACKUP_DIR),
+        keep_remote_copy=dict(type='bool', default=False),
         backup=dict(type='path'),
     )
 
@@ -37,6 +40,7 @@ class ActionModule(WindowsActionBase):
         except ValueError as exc:
             raise AnsibleActionFail(to_native(exc)) from exc
         self._host = task_vars.get('inventory_hostname', 'localhost')
+        self._architecture: str | None = None
 
         try:
             if args['state'] == 'query':
@@ -52,71 +56,140 @@ class ActionModule(WindowsActionBase):
         return result
 
     # -- reading -----------------------------------------------------------------------------------
-    def _read_store(self, view: str, task_vars: dict[str, t.Any]) -> RegDocument | None:
-        res = self._run_command(store.reg_query(view), task_vars, read_only=True)
-        if res.rc == store.RC_NOT_FOUND:
-            return None
-        if res.rc != store.RC_OK:
-            raise AnsibleActionFail('reg query of %s failed with rc %d: %s' % (store.view_label(view), res.rc, res.message))
-        return store.store_from_query(res.stdout, view)
+    def _chain(self, steps: list[_cmd_chain.Step], nonce: str, task_vars: dict[str, t.Any],
+               read_only: bool = False) -> dict[str, _cmd_chain.StepResult]:
+        """Run steps in one program start (one round trip) and read back each step's exit code and output."""
+        try:
+            argv = _cmd_chain.build(steps, nonce)
+        except _cmd_chain.ChainError as exc:
+            raise AnsibleActionFail('refusing to send a command: %s' % exc) from None
+        res = self._run_command(argv, task_vars, read_only=read_only)
+        if not res.started:
+            raise AnsibleActionFail('could not start cmd.exe on the host (rc %d): %s' % (res.rc, res.message))
+        try:
+            return _cmd_chain.parse(res.stdout, steps, nonce)
+        except _cmd_chain.ChainError as exc:
+            raise AnsibleActionFail('%s (rc %d): %s' % (exc, res.rc, res.message[-500:])) from None
+
+    def _read(self, views: list[str], task_vars: dict[str, t.Any], extra: t.Sequence[_cmd_chain.Step] = (),
+              nonce: str | None = None, staging: str | None = None) -> tuple[list[str], dict[str, RegDocument | None],
+                                                                           dict[str, _cmd_chain.StepResult]]:
+        """The first round trip: architecture, parent key and store per view (plus ``extra`` steps, which
+        make it a changing step: they may create ``staging``). Returns the distinct views of this host, the
+        store in each, all results."""
+        nonce = nonce or _cmd_chain.new_nonce()
+        results = self._chain(store.read_steps(views) + list(extra), nonce, task_vars, read_only=not extra)
+        try:
+            self._architecture = store.architecture(results)
+            distinct = store.distinct_views(views, self._architecture)
+            return distinct, {view: store.store_in_view(results, view) for view in distinct}, results
+        except store.HostError as exc:
+            if staging is not None and results['mkdir'].ok:
+                self._remove_staging(staging, task_vars)  # it may hold exports: never leave them behind
+            raise AnsibleActionFail('%s; nothing was %s' % (exc, 'changed' if staging is None else 'deleted')) from None
 
     def _query(self, views: list[str], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        return {'changed': False,
-                'views': {view: store.summary(self._read_store(view, task_vars)) for view in views}}
+        distinct, found, _results = self._read(views, task_vars)
+        return {'changed': False, 'architecture': self._architecture,
+                'views': {view: store.summary(found[view]) for view in distinct}}
 
     # -- state: absent -------------------------------------------------------------------------------
     def _absent(self, views: list[str], args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        found = {view: self._read_store(view, task_vars) for view in views}
-        present = [view for view in views if found[view] is not None]
-        report = {view: store.summary(found[view]) for view in views}
-        outcome: dict[str, t.Any] = {'changed': bool(present), 'views': report}
+        if self._task.check_mode:
+            distinct, found, _results = self._read(views, task_vars)
+        else:
+            # Refuse before touching the host when the controller cannot keep a backup.
+            local_dir = store.controller_backup_dir(args['backup_dir'], self._host)
+            store.prepare_backup_dir(local_dir)
+            nonce = _cmd_chain.new_nonce()
+            staging = self._staging_folder(args, nonce)
+            stamp = store.timestamp()
+            names = {view: store.backup_name(stamp, view) for view in views}
+            # One round trip reads, creates the run's own protected folder and exports every view that has a
+            # store into it; 'tidy' removes the folder again when it stayed empty (no store anywhere).
+            extra = _cmd_chain.staging_steps(staging) + [
+                _cmd_chain.Step('export%s' % view, tuple(store.reg_export(view, store.remote_path(staging, names[view]))),
+                                needs=('store%s' % view, 'mkdir', 'protect')) for view in views] + [
+                _cmd_chain.Step('tidy', ('rd', staging), needs=('mkdir',))]
+            distinct, found, results = self._read(views, task_vars, extra, nonce, staging)
+        present = [view for view in distinct if found[view] is not None]
+        report = {view: store.summary(found[view]) for view in distinct}
+        outcome: dict[str, t.Any] = {'changed': bool(present), 'views': report, 'architecture': self._architecture}
         if self._task.diff:
             outcome['diff'] = [{'before_header': store.view_label(view), 'before': store.render(found[view]),
                                 'after_header': store.view_label(view), 'after': ''} for view in present]
         if not present:
+            if not self._task.check_mode and results['mkdir'].ok and not results['tidy'].ok:
+                self._remove_staging(staging, task_vars)  # 'rd' could not remove it: try once more
             outcome['msg'] = 'the client license store is absent; nothing to do'
             return outcome
         if self._task.check_mode:
             outcome['msg'] = 'would back up and remove the store in view(s) %s' % ', '.join(present)
             return outcome
 
-        # Everything that can fail without harm happens first: the controller folder, the remote
-        # folder, every export, fetch and check. Only then is anything deleted.
-        local_dir = store.controller_backup_dir(args['backup_dir'], self._host)
-        store.prepare_backup_dir(local_dir)
-        remote_dir = args['remote_backup_dir']
-        self._run_file(remote_dir, 'directory', task_vars)
-        stamp = store.timestamp()
+        # Everything that can fail without harm happens first: the folders, every export, fetch and check.
+        # Only then is anything deleted.
         try:
+            for step in ('mkdir', 'protect'):
+                if not results[step].ok:
+                    raise store.BackupError('cannot create the protected staging folder %s (%s rc %s: %s)' % (
+                        staging, step, results[step].rc, results[step].output.strip()[:300] or 'no message'))
             for view in present:
-                report[view]['backup'] = self._backup(view, found[view], stamp, local_dir, remote_dir, task_vars)
+                exported = results['export%s' % view]
+                if not exported.ok:
+                    raise store.BackupError('reg export of view %s to %s failed (rc %s: %s)' % (
+                        view, staging, exported.rc, exported.output.strip()[:300] or 'no message'))
+                report[view]['backup'] = self._backup(view, found[view], stamp, local_dir,
+                                                      store.remote_path(staging, names[view]))
+                report[view]['backups'] = [report[view]['backup']]
         except store.BackupError as exc:
-            raise store.BackupError('%s; nothing was deleted' % exc) from exc
-        for view in present:
-            self._delete(view, report[view]['backup'], task_vars)
+            self._remove_staging(staging, task_vars)
+            raise store.BackupError('%s; nothing was deleted' % exc) from None
+        self._before_delete(report, task_vars)
+        keep = self._delete(present, report, stamp, local_dir, staging, task_vars)
+        if args['keep_remote_copy'] or keep:
+            outcome['remote_backup_dir'] = staging
+        else:
+            self._remove_staging(staging, task_vars)
+            for view in present:
+                for backup in report[view]['backups']:
+                    backup.pop('remote_path', None)
         outcome['msg'] = 'backed up and removed the store in view(s) %s' % ', '.join(present)
+        if keep:
+            outcome['msg'] += '; ' + '; '.join(keep)
         return outcome
 
-    def _backup(self, view: str, queried: RegDocument, stamp: str, local_dir: str, remote_dir: str,
-                task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        name = store.backup_name(stamp, view)
-        remote_file = store.remote_path(remote_dir, name)
-        res = self._run_command(store.reg_export(view, remote_file), task_vars)
-        if res.rc != store.RC_OK:
-            raise store.BackupError('reg export of view %s to %s failed (rc %d: %s)'
-                                    % (view, remote_file, res.rc, res.message))
+    def _before_delete(self, report: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
+        """Every backup is verified on the controller and nothing is deleted yet (the ledger's intent goes here)."""
+
+    def _staging_folder(self, args: dict[str, t.Any], nonce: str) -> str:
+        try:
+            return store.staging_folder(args['remote_backup_dir'], nonce)
+        except _cmd_chain.ChainError as exc:
+            raise AnsibleActionFail('remote_backup_dir: %s' % exc) from None
+
+    def _remove_staging(self, staging: str, task_vars: dict[str, t.Any]) -> None:
+        self._run_file(staging, 'absent', task_vars)
+
+    def _backup(self, view: str, queried: RegDocument | None, stamp: str, local_dir: str, remote_file: str,
+                later_than: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        """Fetch one export, check it and keep it on the controller (0600, with its manifest)."""
         data = self._fetch(remote_file)
-        local_file = os.path.join(local_dir, name)
-        doc = store.verify_export(data, '%s:%s' % (self._host, remote_file))
-        if not store.same_tree(doc, queried):
+        doc = store.verify_export(store.logical_export(data), '%s:%s' % (self._host, remote_file))
+        if queried is not None and not store.export_matches_query(doc, queried):
             raise store.BackupError('the export %s differs from what reg query showed a moment earlier '
                                     '(the store is changing?)' % remote_file)
+        name = store.backup_name(stamp, view) if later_than is None else ntpath.basename(remote_file)
+        local_file = os.path.join(local_dir, name)
         try:
             store.write_private(local_file, data)
         except OSError as exc:
             raise store.BackupError('cannot write the backup %s: %s' % (local_file, exc)) from exc
         backup = {'path': local_file, 'remote_path': remote_file, 'sha256': store.sha256(data), 'view': view,
                   'host': self._host, 'key': store.STORE_KEY, 'created': stamp}
+        if later_than is not None:
+            # newer than the first: the newest backup of the view (what a restore picks) holds what was deleted
+            backup.update(later_than=later_than['path'], created=store.timestamp())
         store.write_manifest(local_file, backup)
         backup['manifest'] = store.manifest_path(local_file)
         return backup
@@ -129,16 +202,61 @@ class ActionModule(WindowsActionBase):
                 with open(local, 'rb') as handle:
                     return handle.read()
             except (AnsibleError, OSError) as exc:
-                raise store.BackupError('fetching %s failed: %s' % (remote_file, to_native(exc))) from exc
+                raise store.BackupError('fetching %s failed: %s' % (remote_file, to_native(exc))) from None
 
-    def _delete(self, view: str, backup: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
-        res = self._run_command(store.reg_delete(view), task_vars)
-        if res.rc != store.RC_OK:
-            raise AnsibleActionFail('reg delete of view %s failed (rc %d: %s); the backup is %s'
-                                    % (view, res.rc, res.message, backup['path']))
-        if self._read_store(view, task_vars) is not None:
-            raise AnsibleActionFail('the store in view %s is still present after reg delete; the backup is %s'
-                                    % (view, backup['path']))
+    def _delete(self, present: list[str], report: dict[str, t.Any], stamp: str, local_dir: str, staging: str,
+                task_vars: dict[str, t.Any]) -> list[str]:
+        """One round trip per present view: export again, hash that export, delete, and read the view back.
+        Whatever the store held at the moment of the delete is then in a verified backup (the later export
+        is fetched and kept when it differs from the first). Returns what must stay in the staging folder."""
+        later = {view: store.remote_path(staging, 'later-%s' % store.backup_name(stamp, view)) for view in present}
+        steps: list[_cmd_chain.Step] = []
+        for view in present:
+            steps += [
+                _cmd_chain.Step('later%s' % view, tuple(store.reg_export(view, later[view]))),
+                _cmd_chain.Step('hash%s' % view, ('certutil.exe', '-hashfile', later[view], 'SHA256'),
+                                needs=('later%s' % view,)),
+                _cmd_chain.Step('delete%s' % view, tuple(store.reg_delete(view)), needs=('later%s' % view,)),
+                _cmd_chain.Step('store%s' % view, tuple(store.reg_query(view))),
+                _cmd_chain.Step('parent%s' % view, tuple(store.reg_query_parent(view))),
+            ]
+        results = self._chain(steps, _cmd_chain.new_nonce(), task_vars)
+        errors, keep = [], []
+        for view in present:
+            first = report[view]['backup']
+            exported, deleted = results['later%s' % view], results['delete%s' % view]
+            if not exported.ok:
+                errors.append('the export of view %s made just before the delete failed (rc %s: %s), so view %s '
+                              'was not deleted; the backup is %s' % (view, exported.rc, exported.output.strip()[:300],
+                                                                     view, first['path']))
+                continue
+            if not deleted.ok:
+                errors.append('reg delete of view %s failed (rc %s: %s); the backup is %s'
+                              % (view, deleted.rc, deleted.output.strip()[:300] or 'no message', first['path']))
+            else:
+                try:
+                    if store.store_in_view(results, view) is not None:
+                        errors.append('the store in view %s is still present after reg delete; the backup is %s'
+                                      % (view, first['path']))
+                except store.HostError as exc:
+                    errors.append('%s after reg delete; the backup is %s' % (exc, first['path']))
+            if _cmd_chain.certutil_sha256(results['hash%s' % view].output) == first['sha256']:
+                continue  # the store did not change between the first export and the delete
+            try:
+                backup = self._backup(view, None, stamp, local_dir, later[view], later_than=first)
+            except store.BackupError as exc:
+                keep.append('the store in view %s changed after the first backup and its export made just before '
+                            'the delete could not be verified (%s): it is kept on the host in %s' % (view, exc, later[view]))
+                continue
+            if backup['sha256'] != first['sha256']:
+                report[view]['backups'].append(backup)
+                report[view]['backup'] = backup
+            else:
+                os.unlink(backup['path'])
+                os.unlink(backup['manifest'])
+        if errors:
+            raise AnsibleActionFail('; '.join(errors + keep))
+        return keep
 
     # -- state: present ------------------------------------------------------------------------------
     def _present(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -182,9 +300,10 @@ class ActionModule(WindowsActionBase):
         wanted = store.verify_export(data, backup_file)
         outcome['backups'][view] = {'path': backup_file, 'sha256': store.sha256(data), 'view': view}
 
-        current = self._read_store(view, task_vars)
+        _distinct, found, _results = self._read([view], task_vars)
+        current = found[view]
         outcome['views'][view] = store.summary(current)
-        if current is not None and store.same_tree(current, wanted):
+        if current is not None and store.export_matches_query(wanted, current):
             return False
         if current is not None:
             # An import merges into what is there; the result would equal neither. Make the admin choose.
@@ -194,27 +313,56 @@ class ActionModule(WindowsActionBase):
                                 'after_header': backup_file, 'after': store.render(wanted)})
         if self._task.check_mode:
             return True
-
-        staging = store.remote_path(args['remote_backup_dir'], 'restore-%s-reg%s' % (store.timestamp(), view))
-        self._run_file(staging, 'directory', task_vars)
-        source = store.remote_path(staging, 'import.reg')
-        verify = store.remote_path(staging, 'verify.reg')
-        try:
-            self._connection.put_file(backup_file, source)
-        except AnsibleError as exc:
-            raise AnsibleActionFail('copying %s to %s failed: %s' % (backup_file, source, to_native(exc))) from exc
-        res = self._run_command(store.reg_import(view, source), task_vars)
-        if res.rc != store.RC_OK:
-            raise AnsibleActionFail('reg import of %s (view %s) failed (rc %d: %s)' % (source, view, res.rc, res.message))
-        res = self._run_command(store.reg_export(view, verify), task_vars)
-        if res.rc != store.RC_OK:
-            raise AnsibleActionFail('re-export for verification failed (rc %d); the import may be incomplete' % res.rc)
-        restored = store.verify_export(self._fetch(verify), '%s:%s' % (self._host, verify))
-        self._run_file(staging, 'absent', task_vars)
-        if not store.same_tree(restored, wanted):
+        restored = self._import(view, data, args, task_vars)
+        if not store.export_matches_query(wanted, restored):
             raise AnsibleActionFail('after reg import the store in view %s differs from %s' % (view, backup_file))
         outcome['views'][view] = store.summary(restored)
         return True
+
+    def _import(self, view: str, data: bytes, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> RegDocument:
+        """Import verified backup bytes into one view: the run's own protected folder, the upload, the upload
+        hashed on the host and checked here, then import, read back and clean up in one program start."""
+        staging = self._staging_folder(args, _cmd_chain.new_nonce())
+        steps = _cmd_chain.staging_steps(staging)
+        results = self._chain(steps, _cmd_chain.new_nonce(), task_vars)
+        for step in steps:
+            if not results[step.name].ok:
+                raise AnsibleActionFail('cannot create the protected staging folder %s (%s rc %s: %s); nothing was '
+                                        'imported' % (staging, step.name, results[step.name].rc,
+                                                      results[step.name].output.strip()[:300] or 'no message'))
+        source = store.remote_path(staging, 'import.reg')
+        try:
+            with tempfile.TemporaryDirectory(prefix='tscal-put-') as local_dir:
+                # upload the very bytes that were verified, not the file again (it could have changed since)
+                local = os.path.join(local_dir, 'import.reg')
+                with open(local, 'wb') as handle:
+                    handle.write(data)
+                self._connection.put_file(local, source)
+        except (AnsibleError, OSError) as exc:
+            self._remove_staging(staging, task_vars)
+            raise AnsibleActionFail('copying the backup to %s failed: %s' % (source, to_native(exc))) from None
+        hashed = self._chain([_cmd_chain.Step('hash', ('certutil.exe', '-hashfile', source, 'SHA256'))],
+                             _cmd_chain.new_nonce(), task_vars)['hash']
+        on_host = _cmd_chain.certutil_sha256(hashed.output) if hashed.ok else None
+        if on_host != store.sha256(data):
+            self._remove_staging(staging, task_vars)
+            raise AnsibleActionFail('the file on the host %s is not the one uploaded (certutil -hashfile rc %s: %s); '
+                                    'nothing was imported' % (source, hashed.rc, hashed.output.strip()[:300]))
+        steps = [_cmd_chain.Step('import', tuple(store.reg_import(view, source))),
+                 _cmd_chain.Step('store%s' % view, tuple(store.reg_query(view))),
+                 _cmd_chain.Step('parent%s' % view, tuple(store.reg_query_parent(view))),
+                 _cmd_chain.Step('clean', ('rd', '/s', '/q', staging))]
+        results = self._chain(steps, _cmd_chain.new_nonce(), task_vars)
+        if not results['import'].ok:
+            raise AnsibleActionFail('reg import of %s (view %s) failed (rc %s: %s)' % (
+                source, view, results['import'].rc, results['import'].output.strip()[:300] or 'no message'))
+        try:
+            restored = store.store_in_view(results, view)
+        except store.HostError as exc:
+            raise AnsibleActionFail('%s after reg import' % exc) from None
+        if restored is None:
+            raise AnsibleActionFail('reg import of %s (view %s) succeeded but the store is absent' % (source, view))
+        return restored
 
     def _backup_view(self, backup_file: str, asked: t.Any) -> str:
         manifest = store.read_manifest(backup_file)

@@ -10,12 +10,37 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tslicensing.cal.plugins.plugin_utils import _eligibility, _regfile
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license, _cmd_chain, _eligibility, _regfile
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
 CURRENT_VERSION_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'
+COMPUTER_NAME_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName'
 # /reg:64: a 32-bit host process would otherwise read the WOW64 view, which on some systems lacks values.
 REG_QUERY_ARGV = ('reg.exe', 'query', CURRENT_VERSION_KEY, '/reg:64')
+# The identity round trip: OS, NetBIOS computer name and architecture, in one program start.
+IDENTITY_STEPS = (
+    _cmd_chain.Step('version', REG_QUERY_ARGV),
+    _cmd_chain.Step('name', ('reg.exe', 'query', COMPUTER_NAME_KEY, '/v', 'ComputerName')),
+    _cmd_chain.Step('arch', tuple(_client_license.reg_query_architecture())),
+)
+
+
+def _sz_value(output: str, name: str) -> str | None:
+    for line in output.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0].lower() == name.lower() and parts[1] == 'REG_SZ':
+            return parts[2].strip()
+    return None
+
+
+def identity(results: t.Mapping[str, _cmd_chain.StepResult]) -> dict[str, t.Any]:
+    """The OS descriptor plus computer_name and architecture (None when the host did not say)."""
+    version = results['version']
+    os_info = os_from_reg_query(version.rc if version.ran else 1, version.output, '')
+    name, arch = results['name'], results['arch']
+    os_info['computer_name'] = _sz_value(name.output, 'ComputerName') if name.ok else None
+    os_info['architecture'] = _sz_value(arch.output, _client_license.ARCHITECTURE_VALUE) if arch.ok else None
+    return os_info
 
 
 def os_from_reg_query(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
@@ -51,11 +76,15 @@ class ActionModule(WindowsActionBase):
         except _eligibility.MatrixError as e:
             raise AnsibleActionFail('matrix_override: %s' % e) from None
 
-        command = self._run_command(list(REG_QUERY_ARGV), task_vars or {}, read_only=True)
+        nonce = _cmd_chain.new_nonce()
+        command = self._run_command(_cmd_chain.build(IDENTITY_STEPS, nonce), task_vars or {}, read_only=True)
         if not command.started:
-            raise AnsibleActionFail('could not start reg.exe on the host (rc %d): %s'
+            raise AnsibleActionFail('could not start cmd.exe on the host (rc %d): %s'
                                     % (command.rc, command.message))
-        os_info = os_from_reg_query(command.rc, command.stdout, command.stderr)
+        try:
+            os_info = identity(_cmd_chain.parse(command.stdout, IDENTITY_STEPS, nonce))
+        except _cmd_chain.ChainError as exc:
+            raise AnsibleActionFail('%s: %s' % (exc, command.message[-500:])) from None
         eligibility = _eligibility.decide(os_info, args['license_server'], args['licensing_mode'],
                                           args['matrix_override'])
         result.update(changed=False, os=os_info, eligibility=eligibility,

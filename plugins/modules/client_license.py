@@ -14,11 +14,20 @@ description:
   - Manages C(HKLM\SOFTWARE\Microsoft\MSLicensing), where a Windows client keeps its Terminal Services /
     Remote Desktop Services client access licenses (C(HardwareID\ClientHWID), C(Store\LICENSEnnn)), as in the
     CAL transfer procedure of Microsoft KB 315262 and the usual fix for "an error in the licensing protocol".
-  - Every step on the host is one C(reg.exe) command (C(query), C(export), C(delete), C(import)) run through
-    M(ansible.windows.win_command) with O(ansible.windows.win_command#module:argv), plus
-    M(ansible.windows.win_file) and the connection's file transfer. No PowerShell runs on the client, and
+  - Every step on the host is a C(reg.exe) command (C(query), C(export), C(delete), C(import)) run through
+    M(ansible.windows.win_command) with O(ansible.windows.win_command#module:argv), several of them in one
+    C(cmd.exe /d /v:on /c) chain that prints each step's exit code, plus C(mkdir), C(icacls) and
+    C(certutil -hashfile), M(ansible.windows.win_file) and the connection's file transfer. No PowerShell runs on the client, and
     reg.exe exists on every Windows since XP; decisions use its exit codes only, which are the same in every
-    locale.
+    locale. Its exit code 1 means any failure, so a store is taken as absent only when the parent key
+    C(HKLM\SOFTWARE\Microsoft) is readable in that view, in the same program start, and lists no
+    C(MSLicensing); anything else fails the host with what reg.exe said.
+  - The first round trip also reads C(PROCESSOR_ARCHITECTURE). On 32-bit Windows C(/reg:64) and C(/reg:32)
+    open one key, so only the first view asked is acted on and reported.
+  - Just before C(reg delete), in the same program start, the store is exported again and hashed with
+    C(certutil -hashfile); when that export differs from the first backup (the store changed meanwhile) it is
+    fetched, verified and kept as a backup too, so whatever the store held at the moment of the delete is in a
+    verified backup.
   - O(state=absent) never deletes without a verified backup. The store is exported on the host, fetched to
     O(backup_dir) on the controller, parsed, checked to hold exactly the MSLicensing tree and to equal what
     C(reg query) showed, written with mode 0600 next to a manifest that records the registry view, and only
@@ -59,10 +68,24 @@ options:
     type: path
   remote_backup_dir:
     description:
-      - Folder on the host that receives the export (kept there as a second copy) and, for a restore, a
-        staging subfolder that is removed afterwards. Created when missing.
+      - Folder on the host in which each run creates its own staging folder C(tscal-<random>) for the exports
+        and the file to import. The staging folder is created with C(mkdir), which fails when it exists (a
+        folder this run did not create is never used), and restricted with
+        C(icacls <folder> /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F) (SYSTEM and
+        Administrators only) before any license data or import file is written into it. It is removed after
+        the verified fetch unless O(keep_remote_copy) is set.
+      - The default C(C:\Windows\Temp) lets standard users create folders but not rename or delete other users'
+        folders; a folder under C(C:\ProgramData) may have been created, and so be owned, by any user.
+      - A plain absolute path (letters, digits and C(_.~$#@+-), no spaces), as the commands pass through
+        C(cmd.exe).
     type: str
-    default: 'C:\ProgramData\tslicensing.cal\backups'
+    default: 'C:\Windows\Temp'
+  keep_remote_copy:
+    description:
+      - With O(state=absent), keep the exports on the host in the protected staging folder (returned as
+        RV(remote_backup_dir)) as a second copy.
+    type: bool
+    default: false
   backup:
     description:
       - A backup written by O(state=absent) (or any C(reg export) of the MSLicensing key) on the controller,
@@ -148,8 +171,16 @@ views:
           values: [ClientLicense, CompanyName, LicenseScope, ProductID]
           sizes: {ClientLicense: 1945, CompanyName: 44, LicenseScope: 14, ProductID: 8}
           client_license_sha256: cbb96a6458c5f91b43ef414ce1d201808778893dab670c7501a3491377f664f0
+    backups:
+      description:
+        - Every verified backup of this view made by O(state=absent), oldest first - the first export, and the
+          export made just before the delete when the store changed in between (its manifest says
+          C(later_than) the first).
+      returned: when the store was backed up
+      type: list
+      elements: dict
     backup:
-      description: The verified backup of this view, when O(state=absent) removed it.
+      description: The verified backup that holds what was deleted (the last of RV(views.backups)).
       returned: when the store was backed up
       type: dict
       contains:
@@ -157,7 +188,7 @@ views:
           description: The backup on the controller (mode 0600).
           type: str
         remote_path:
-          description: The export on the host.
+          description: The export on the host, when O(keep_remote_copy) kept it.
           type: str
         sha256:
           description: SHA-256 of the backup file.
@@ -168,6 +199,16 @@ views:
         manifest:
           description: The JSON manifest beside the backup (view, host, key, sha256, remote path, time).
           type: str
+architecture:
+  description: C(PROCESSOR_ARCHITECTURE) of the host (C(x86) is 32-bit Windows, one registry view).
+  returned: when O(state) is V(query) or V(absent)
+  type: str
+  sample: AMD64
+remote_backup_dir:
+  description: The protected staging folder left on the host (O(keep_remote_copy), or an export that could not be verified).
+  returned: when something was kept on the host
+  type: str
+  sample: C:\Windows\Temp\tscal-3f9c2a7d01b4e6c8
 backups:
   description: Per registry view, the backup used by O(state=present).
   returned: when O(state=present)

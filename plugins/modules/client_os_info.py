@@ -11,9 +11,12 @@ module: client_os_info
 short_description: Detect a Windows client's OS and decide whether a KB 315262 CAL transfer applies to it
 version_added: 0.1.0
 description:
-- Reads C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion) with one C(reg.exe query) through
-  M(ansible.windows.win_command) (no PowerShell) and parses it on the controller into an OS descriptor
-  (family, edition, client or server, version, build).
+- Reads C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion), the NetBIOS computer name
+  (C(HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName)) and C(PROCESSOR_ARCHITECTURE)
+  (C(HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment)) with three C(reg.exe query) in one
+  C(cmd.exe) program start (one round trip) through M(ansible.windows.win_command) (no PowerShell), and parses
+  them on the controller into an OS descriptor (family, edition, client or server, version, build, computer
+  name, architecture). C(InstallationType) V(Server), V(Server Core) and V(Nano Server) are servers.
 - Decides from the collection's eligibility matrix (KB 315262, KB 248430, KB 823313, the RDS CAL documentation)
   whether the client needs a CAL, has a built-in one, and whether transferring its CAL makes sense.
 - Missing or malformed registry values, or a licensing context the sources do not cover, give C(unknown) with
@@ -105,6 +108,19 @@ os:
     edition_id: Core
     installation_type: Client
     source: registry
+    computer_name: PC-042
+    architecture: AMD64
+  contains:
+    computer_name:
+      description:
+        - The NetBIOS computer name from the registry (what a license server records as the client's name), or
+          null when it could not be read. Null in a declared OS.
+      type: str
+    architecture:
+      description:
+        - C(PROCESSOR_ARCHITECTURE) of the machine (C(x86) is 32-bit Windows), or null when it could not be read.
+          Null in a declared OS.
+      type: str
     reason: ''
 eligibility:
   description: The decision.
@@ -131,7 +147,9 @@ eligibility:
       description: Id of the matrix row that decided, or null when no row did (the decision is then V(unknown)).
       type: str
     os:
-      description: The OS descriptor the decision was made for (same as RV(os)).
+      description:
+        - The OS descriptor the decision was made for (same as RV(os)), including C(computer_name) and
+          C(architecture); the P(tslicensing.cal.eligibility#role) role's C(eligibility_result.os) is this.
       type: dict
   sample:
     cal_required: true
@@ -141,7 +159,7 @@ eligibility:
     references: ['KB 823313 (Windows Server 2003 Terminal Server licensing issues and requirements)']
     rule: ws2003-ts/per-device
 module_executions:
-  description: Number of module executions on the host (always 1, the reg query).
+  description: Number of module executions on the host (always 1, the identity round trip).
   returned: always
   type: int
   sample: 1

@@ -318,7 +318,7 @@ def _descriptor(family: str, edition: str, product_type: str, version: t.Optiona
     return {'family': family, 'name': _FAMILY_NAMES.get(family, UNKNOWN), 'edition': edition,
             'product_type': product_type, 'version': version, 'build': build, 'service_pack': service_pack,
             'product_name': product_name, 'edition_id': edition_id, 'installation_type': installation_type,
-            'source': source, 'reason': ''}
+            'source': source, 'reason': '', 'computer_name': None, 'architecture': None}
 
 
 def _text(value: t.Any) -> t.Optional[str]:
@@ -357,7 +357,7 @@ def _is_server(edition_id: t.Optional[str], product_name: t.Optional[str],
                installation_type: t.Optional[str]) -> t.Optional[bool]:
     """True/False when some value says so, None when nothing does."""
     if installation_type:
-        return installation_type.lower().startswith('server')  # 'Server', 'Server Core'; else 'Client'
+        return 'server' in installation_type.lower()  # 'Server', 'Server Core', 'Nano Server'; else 'Client'
     if edition_id and edition_id.lower().startswith('server'):
         return True
     if product_name and 'server' in product_name.lower():
@@ -474,7 +474,8 @@ _DECLARED_NAME_PATTERNS: tuple[tuple[str, str], ...] = (
     (r'windows\s*11\b', 'windows_11'),
 )
 _DECLARED_KEYS = frozenset(('family', 'edition', 'product_type', 'product_name', 'version', 'build',
-                            'service_pack', 'name', 'edition_id', 'installation_type', 'source', 'reason'))
+                            'service_pack', 'name', 'edition_id', 'installation_type', 'source', 'reason',
+                            'computer_name', 'architecture'))
 
 
 def _family_from_name(product_name: str) -> t.Optional[str]:
@@ -539,10 +540,13 @@ def os_from_declared(decl: t.Any) -> dict[str, t.Any]:
     if family == 'windows_xp' and product_name and 'x64' in product_name.lower():
         edition = 'professional'  # "Windows XP Professional x64 Edition" is the only XP x64 edition
     version = _text(decl.get('version'))
-    return _descriptor(family, edition=edition, product_type=product_type, version=version,
-                       build=_number(decl.get('build')), service_pack=_text(decl.get('service_pack')),
-                       product_name=product_name, edition_id=_text(decl.get('edition_id')),
-                       installation_type=_text(decl.get('installation_type')), source='declared')
+    descriptor = _descriptor(family, edition=edition, product_type=product_type, version=version,
+                             build=_number(decl.get('build')), service_pack=_text(decl.get('service_pack')),
+                             product_name=product_name, edition_id=_text(decl.get('edition_id')),
+                             installation_type=_text(decl.get('installation_type')), source='declared')
+    # a declared OS may name the computer (e.g. for license-server matching of hosts Ansible cannot reach)
+    descriptor.update(computer_name=_text(decl.get('computer_name')), architecture=_text(decl.get('architecture')))
+    return descriptor
 
 
 def os_from_any(value: t.Any) -> dict[str, t.Any]:

@@ -16,6 +16,7 @@ import sys
 import typing as t
 
 import pytest
+from fleet import netbios_name  # tests/lab is on sys.path (tests/conftest.py)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / 'tests' / 'lab'))
@@ -139,6 +140,8 @@ def test_detection_and_decision_per_host(lab_inventory: pathlib.Path, tmp_path: 
         assert (os_info['family'], os_info['edition'], os_info['product_type']) == (family, edition, product_type), host
         assert detected[host]['changed'] is False
         assert detected[host]['module_executions'] == 1
+        # the same round trip reads the NetBIOS name and the architecture, and the role passes them on
+        assert (os_info['computer_name'], os_info['architecture']) == (netbios_name(host), 'AMD64'), host
     assert detected[MALFORMED]['os']['family'] == 'unknown'
     assert 'CurrentVersion' in detected[MALFORMED]['os']['reason']
 
@@ -146,6 +149,7 @@ def test_detection_and_decision_per_host(lab_inventory: pathlib.Path, tmp_path: 
     assert {host: d['transfer_applicable'] for host, d in role.items()} == EXPECTED_TRANSFER[license_server]
     for host in DETECTED:
         assert role[host] == detected[host]['eligibility']  # the role reports what the action decided
+        assert role[host]['os']['computer_name'] == netbios_name(host)
     assert role[RECORD_ONLY]['os']['source'] == 'declared'
 
 

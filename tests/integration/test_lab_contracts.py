@@ -79,6 +79,38 @@ PLAYBOOK = r"""
         argv: ['reg.exe', 'query', 'HKCU\Software\LabContract\Quoting', '/v', 'name with space']
       ignore_errors: true
 
+    - name: cmd non-ascii value
+      ansible.windows.win_command:
+        argv: ['reg.exe', 'add', 'HKCU\Software\LabContract\Quoting', '/v', 'accent', '/t', 'REG_SZ', '/d', 'Müller', '/f']
+      ignore_errors: true
+
+    - name: cmd non-ascii query default encoding
+      ansible.windows.win_command:
+        argv: ['reg.exe', 'query', 'HKCU\Software\LabContract\Quoting', '/v', 'accent']
+      ignore_errors: true
+
+    - name: cmd non-ascii query encoding override
+      ansible.windows.win_command:
+        argv: ['reg.exe', 'query', 'HKCU\Software\LabContract\Quoting', '/v', 'accent']
+        output_encoding_override: latin-1
+      ignore_errors: true
+
+    - name: cmd fault access denied
+      ansible.windows.win_command:
+        argv: ['reg.exe', 'query', 'HKCU\Software\LabContract\Quoting', '/v', 'accent']
+      vars:
+        ansible_wine_command_faults: ['reg query Quoting accent']
+      ignore_errors: true
+
+    - name: cmd fault access denied inside a chain
+      ansible.windows.win_command:
+        argv: ['cmd.exe', '/d', '/v:on', '/c', 'reg.exe', 'query', 'HKCU\Software\LabContract\Quoting', '2>&1', '&',
+               'echo', 'rc=!errorlevel!', '&', 'reg.exe', 'query', 'HKCU\Software', '/v', 'nosuchvalue', '2>&1', '&',
+               'echo', 'rc=!errorlevel!']
+      vars:
+        ansible_wine_command_faults: ['reg query Quoting']
+      ignore_errors: true
+
     - name: cmd empty argument
       ansible.windows.win_command:
         argv: ['reg.exe', 'add', 'HKCU\Software\LabContract\Empty', '/v', 'blank', '/d', '', '/f']
@@ -427,6 +459,23 @@ def test_command_argv_quoting_and_result_keys(outcome):
     assert res['stderr_lines'] == res['stderr'].splitlines()
 
 
+def test_command_decodes_utf8_like_upstream(outcome):
+    # upstream gives the process a UTF-8 console and decodes UTF-8 unless output_encoding_override says otherwise
+    assert 'Müller' in result(outcome, 'cmd non-ascii query default encoding')['stdout']
+    assert 'MÃ¼ller' in result(outcome, 'cmd non-ascii query encoding override')['stdout']
+
+
+def test_command_fault_injection_is_access_denied_per_command(outcome):
+    denied = result(outcome, 'cmd fault access denied')
+    assert (denied['rc'], denied['stdout'], denied['stderr'].strip()) == (1, '', 'ERROR: Access is denied.')
+    assert denied['failed'] is True and denied['msg'] == 'non-zero return code'
+    # inside a chain only the matching command fails; the next one runs for real (rc 1: no such value)
+    chained = result(outcome, 'cmd fault access denied inside a chain')
+    lines = [line.strip() for line in chained['stdout'].splitlines() if line.strip()]
+    assert lines[:2] == ['ERROR: Access is denied.', 'rc=1'], lines
+    assert lines[-1] == 'rc=1' and 'Access is denied' not in ' '.join(lines[2:])
+
+
 def test_command_argv_reaches_the_program_intact(outcome):
     res = result(outcome, 'cmd argv query back')
     assert res['rc'] == 0, res
@@ -723,7 +772,7 @@ def test_playbook_summary(outcome):
         'cmd missing key', 'cmd missing program', 'cmd missing absolute program', 'cmd check mode query after',
         'cmd chdir missing', 'cmd argv and cmd together', 'cmd no command', 'file directory on a file',
         'file state file missing', 'file state file on a directory', 'stat relative path',
-        'copy into a missing folder', 'builtin fetch missing',
+        'copy into a missing folder', 'builtin fetch missing', 'cmd fault access denied', 'cmd fault access denied inside a chain',
     ])
 
 

@@ -23,7 +23,7 @@ Command line::
     fleet.py seed    --lab-dir DIR --host HOST --view 64 --store permanent-license
     fleet.py destroy --lab-dir DIR
 
-A spec file maps host names to ``{os: PROFILE, stores: {'64': SEED, '32': SEED}}``; seeds are the
+A spec file maps host names to ``{os: PROFILE, stores: {'64': SEED, '32': SEED}, arch: win64|win32}``; seeds are the
 names in ``SEEDS`` (``none``, ``one-license``, ``several-licenses``, ``other-hwid``, and the synthetic
 ``permanent-license``, ``expiring-license``, ``temporary-license``) or a path to a
 ``.reg`` file; profiles are the names in ``OS_PROFILES``.
@@ -49,12 +49,18 @@ import zlib
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 LAB_COLLECTIONS = HERE / 'collections'
+LAB_BUILD = REPO / '.lab' / 'build'
 SHARED_LICENSE = REPO.parent / 'shared' / 'fixtures' / 'license'
 REAL_EXPORT = SHARED_LICENSE / 'mslicensing-wine-export.reg'
 
 MSLICENSING = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing'
 CURRENT_VERSION = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'
+COMPUTER_NAME = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName'
 VIEWS = ('64', '32')
+ARCHES = ('win64', 'win32')
+WINE_PACKAGES = ('wine', 'wine64', 'wine32', 'libwine')
+CERTUTIL_SOURCE = HERE / 'certutil' / 'certutil.c'
+CERTUTIL_COMPILER = 'i686-w64-mingw32-gcc'  # one 32-bit build runs in win32 and win64 prefixes
 SERVER_LINGER_SECONDS = 300  # persistent wineservers go away by themselves after a crash of the caller
 
 sys.path.insert(0, str(REPO / '.venv' / 'collections'))
@@ -151,6 +157,10 @@ SEEDS: dict[str, t.Callable[[str], _regfile.RegDocument | None]] = {
 class HostSpec:
     os: str = 'win10-pro'
     stores: dict[str, str] = dataclasses.field(default_factory=lambda: {'64': 'one-license'})
+    arch: str = 'win64'
+    computer_name: str | None = None
+    """The NetBIOS computer name in the registry; by default the host name, upper case, at most 15 characters."""
+    """``win32`` makes a 32-bit Windows (``WINEARCH=win32``): /reg:64 and /reg:32 open one key there."""
 
 
 def seed_document(seed: str, host: str = 'client') -> _regfile.RegDocument | None:
@@ -162,6 +172,34 @@ def seed_document(seed: str, host: str = 'client') -> _regfile.RegDocument | Non
 
 class WineError(RuntimeError):
     pass
+
+
+def netbios_name(host: str) -> str:
+    return ''.join(c if c.isascii() and (c.isalnum() or c == '-') else '-' for c in host.upper())[:15]
+
+
+def wine_packages_key() -> str:
+    """A short stable key of the installed Wine packages (name, architecture and version of each)."""
+    proc = subprocess.run(['dpkg-query', '-W', '-f', '${Package}:${Architecture}=${Version}\\n', *WINE_PACKAGES],
+                          capture_output=True, text=True, check=False)
+    installed = sorted(line for line in proc.stdout.splitlines() if line and not line.endswith('='))
+    if not installed:  # not Debian: the version wine reports is the best key there is
+        installed = [subprocess.run(['wine', '--version'], capture_output=True, text=True, check=True).stdout.strip()]
+    return '%08x' % zlib.crc32('\n'.join(installed).encode())
+
+
+def build_certutil() -> pathlib.Path:
+    """The lab's certutil.exe, compiled from tests/lab/certutil/certutil.c when the source changed."""
+    source = CERTUTIL_SOURCE.read_bytes()
+    exe = LAB_BUILD / ('certutil-%08x.exe' % zlib.crc32(source))
+    if not exe.exists():
+        if shutil.which(CERTUTIL_COMPILER) is None:
+            raise WineError('%s not found: run scripts/setup.sh (it installs gcc-mingw-w64-i686-win32)' % CERTUTIL_COMPILER)
+        LAB_BUILD.mkdir(parents=True, exist_ok=True)
+        partial = exe.with_suffix('.part%d' % os.getpid())
+        subprocess.run([CERTUTIL_COMPILER, '-O2', '-s', '-o', str(partial), str(CERTUTIL_SOURCE)], check=True)
+        os.replace(partial, exe)
+    return exe
 
 
 class Fleet:
@@ -211,23 +249,52 @@ class Fleet:
         return self.lab_dir / 'hosts' / host
 
     # -- template and clones -------------------------------------------------------------------
-    def template(self) -> pathlib.Path:
-        """The booted template prefix, made once per lab root and reused (guarded by a lock)."""
+    def template(self, arch: str = 'win64') -> pathlib.Path:
+        """The booted template prefix of one Wine architecture (``win64``, or ``win32`` for a 32-bit Windows),
+        made once per lab root and reused (guarded by a lock).
+
+        Keyed on the installed Wine packages: prefixes made before ``wine32`` was installed stop working after
+        it (``could not load kernel32.dll``), so a package change makes a new template."""
+        if arch not in ARCHES:
+            raise ValueError('Wine architecture must be one of %s, not %r' % (', '.join(ARCHES), arch))
         root = self.lab_dir.parent
-        version = subprocess.run(['wine', '--version'], capture_output=True, text=True, check=True).stdout.strip()
-        template = root / ('template-' + version.replace(' ', '_'))
+        key = wine_packages_key()
+        template = root / ('template-%s-%s' % (arch, key))
         root.mkdir(parents=True, exist_ok=True)
         with open(root / '.template.lock', 'w') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (template / '.booted').exists():
-                shutil.rmtree(template, ignore_errors=True)
-                rc, out = self.wine(template, 'wineboot', '-i', timeout=300)
+                for stale in root.glob('template-*'):
+                    if stale.name.startswith('template-%s-' % arch) or not stale.name.startswith(
+                            tuple('template-%s-' % known for known in ARCHES)):
+                        shutil.rmtree(stale, ignore_errors=True)
+                env = dict(self._env(template), WINEARCH=arch)
+                with tempfile.TemporaryFile() as out:
+                    rc = subprocess.run(['wine', 'wineboot', '-i'], stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, env=env, timeout=300, check=False).returncode
+                    out.seek(0)
+                    output = out.read().decode('utf-8', 'replace')
+                if rc == 0:
+                    self._install_certutil(template)
                 # stop the server so that the registry reaches system.reg before anything is cloned
                 self._wineserver(template, '-k')
                 if rc != 0 or not (template / 'system.reg').exists():
-                    raise WineError('wineboot -i failed in %s (rc %s): %s' % (template, rc, out[-2000:]))
-                (template / '.booted').write_text(version)
+                    raise WineError('wineboot -i (%s) failed in %s (rc %s): %s' % (arch, template, rc, output[-2000:]))
+                (template / '.booted').write_text(key)
         return template
+
+    def _install_certutil(self, template: pathlib.Path) -> None:
+        """Wine's certutil.exe is a stub: put the lab's -hashfile implementation (tests/lab/certutil) in its place,
+        loaded natively, so that hash checks run as on Windows."""
+        exe = build_certutil()
+        for folder in ('system32', 'syswow64'):
+            target = template / 'drive_c' / 'windows' / folder
+            if target.is_dir():
+                shutil.copyfile(exe, target / 'certutil.exe')
+        rc, out = self.wine(template, 'reg', 'add', 'HKCU\\Software\\Wine\\DllOverrides', '/v', 'certutil.exe',
+                            '/d', 'native', '/f')
+        if rc != 0:
+            raise WineError('cannot make certutil.exe load natively in %s: %s' % (template, out))
 
     @staticmethod
     def _clone(template: pathlib.Path, dest: pathlib.Path) -> None:
@@ -268,6 +335,8 @@ class Fleet:
         if spec.os not in OS_PROFILES:
             raise ValueError('unknown OS profile %r (known: %s)' % (spec.os, ', '.join(OS_PROFILES)))
         self._import(host, self._identity(spec.os), '64')
+        self._import(host, _regfile.RegDocument((_regfile.RegKey(COMPUTER_NAME, (
+            _regfile.RegValue('ComputerName', _regfile.REG_SZ, spec.computer_name or netbios_name(host)),)),)), '64')
         for view, seed in spec.stores.items():
             self.seed_store(host, view, seed)
 
@@ -280,15 +349,15 @@ class Fleet:
             self._import(host, doc, view)
 
     def create(self, specs: t.Mapping[str, HostSpec]) -> None:
-        template = self.template()
+        templates = {arch: self.template(arch) for arch in sorted({spec.arch for spec in specs.values()})}
         for host, spec in specs.items():
             prefix = self.prefix(host)
-            self._clone(template, prefix)
+            self._clone(templates[spec.arch], prefix)
             # Persistent server started detached before any other call: warm reg.exe calls, and no
             # caller ever shares a pipe with it.
             self._wineserver(prefix, '-p%d' % SERVER_LINGER_SECONDS)
             self.seed(host, spec)
-            self.hosts[host] = {'prefix': str(prefix), 'os': spec.os, 'stores': dict(spec.stores)}
+            self.hosts[host] = {'prefix': str(prefix), 'os': spec.os, 'stores': dict(spec.stores), 'arch': spec.arch}
         self._save()
 
     def _save(self) -> None:
@@ -316,6 +385,7 @@ class Fleet:
                 'ansible_python_interpreter': sys.executable,
                 'lab_os_profile': info['os'],
                 'lab_seeded_stores': info['stores'],
+                'lab_wine_arch': info.get('arch', 'win64'),
             }
             for name, info in self.hosts.items()
         }

@@ -52,3 +52,53 @@ def test_unreadable_output_is_unknown() -> None:
 def test_key_without_values_is_unknown() -> None:
     os_info = os_from_reg_query(0, '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n', '')
     assert os_info['family'] == 'unknown'
+
+
+# -- the identity round trip: OS, computer name and architecture in one cmd.exe chain --------------------
+def _chain_output(nonce: str, outputs: dict) -> str:
+    lines = []
+    for name, (rc, text) in outputs.items():
+        lines += ['::tscal-%s:%s:begin ' % (nonce, name), text, '::tscal-%s:%s:rc:%d ' % (nonce, name, rc)]
+    return '\r\n'.join(lines + ['::tscal-%s:end' % nonce]) + '\r\n'
+
+
+def test_identity_reads_computer_name_and_architecture_in_the_same_round_trip() -> None:
+    from ansible_collections.tslicensing.cal.plugins.action.client_os_info import IDENTITY_STEPS, identity
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
+
+    argv = _cmd_chain.build(IDENTITY_STEPS, '0123456789abcdef')
+    assert argv[:4] == ['cmd.exe', '/d', '/v:on', '/c']
+    assert 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName' in argv
+    assert 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment' in argv
+    stdout = _chain_output('0123456789abcdef', {
+        'version': (0, WINDOWS_10_QUERY),
+        'name': (0, '\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName\r\n'
+                    '    ComputerName    REG_SZ    PC-042\r\n'),
+        'arch': (0, '\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment\r\n'
+                    '    PROCESSOR_ARCHITECTURE    REG_SZ    x86\r\n')})
+    os_info = identity(_cmd_chain.parse(stdout, IDENTITY_STEPS, '0123456789abcdef'))
+    assert (os_info['family'], os_info['computer_name'], os_info['architecture']) == ('windows_10', 'PC-042', 'x86')
+
+
+def test_identity_without_name_or_architecture_says_null_not_a_guess() -> None:
+    from ansible_collections.tslicensing.cal.plugins.action.client_os_info import IDENTITY_STEPS, identity
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
+
+    stdout = _chain_output('0123456789abcdef', {'version': (0, WINDOWS_10_QUERY), 'name': (1, 'ERROR: Access is denied.'),
+                                                'arch': (1, 'ERROR: Access is denied.')})
+    os_info = identity(_cmd_chain.parse(stdout, IDENTITY_STEPS, '0123456789abcdef'))
+    assert os_info['family'] == 'windows_10' and os_info['computer_name'] is None and os_info['architecture'] is None
+
+
+def test_nano_server_is_a_server() -> None:
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils._eligibility import parse_current_version
+
+    nano = parse_current_version({'ProductName': 'Windows Server 2016 Datacenter', 'EditionID': 'ServerDatacenterNano',
+                                  'CurrentVersion': '6.3', 'CurrentMajorVersionNumber': 10, 'CurrentBuildNumber': '14393',
+                                  'InstallationType': 'Nano Server'})
+    assert nano['product_type'] == 'server'
+    # InstallationType decides even when nothing else says server
+    bare = parse_current_version({'ProductName': 'Windows', 'EditionID': 'Nano', 'CurrentVersion': '6.3',
+                                  'CurrentMajorVersionNumber': 10, 'CurrentBuildNumber': '14393',
+                                  'InstallationType': 'Nano Server'})
+    assert bare['product_type'] == 'server'

@@ -5,11 +5,30 @@
 # "non-zero return code" keeping rc/stdout/stderr; a program that cannot start fails with rc 2;
 # returns cmd, rc, stdout, stderr, start, end (UTC, yyyy-MM-dd HH:mm:ss.ffffff), delta, changed: true.
 # The program runs under Wine in the host's prefix (WINEPREFIX is set by the lab.wine.prefix connection).
+#
+# Output: upstream's Process.cs gives the process a console with code page 65001 and decodes stdout/stderr as
+# UTF-8 unless output_encoding_override names another encoding. Wine's console programs write redirected
+# output in the prefix's OEM code page (cp437) whatever the console code page, so the stand-in first turns
+# Wine's bytes into the UTF-8 that Windows would have written, then decodes like upstream.
+#
+# Lab-only knobs (environment set by the lab.wine.prefix connection from host variables):
+# - LAB_WINE_COMMAND_FAULTS (ansible_wine_command_faults): a JSON list of patterns; a reg.exe, icacls.exe or
+#   certutil.exe command whose words include every word of a pattern (e.g. "reg delete /reg:32",
+#   "reg query MSLicensing /reg:64", "reg query Microsoft") fails as real Windows does when access is denied:
+#   rc 1 and "ERROR: Access is denied." on stderr, without running. Inside a cmd.exe chain, that one command
+#   is replaced by a script that says and returns the same, so the other steps run for real.
+# - LAB_WINE_COMMAND_BEFORE (ansible_wine_command_before): a JSON map of pattern -> argv; before a command
+#   (or a chain holding a command) that matches the pattern runs, that argv runs under Wine once - e.g. a
+#   reg add that stands for the RDP client writing into the store between the backup and the delete.
+# - LAB_WINE_COMMAND_LOG (ansible_wine_command_log): a file that receives each argv as one JSON line, for
+#   tests of the exact commands sent (Wine has no ACLs: what icacls is told is what a test can check).
 
 from __future__ import annotations
 
 import datetime
 import glob
+import json
+import ntpath
 import os
 import re
 
@@ -85,6 +104,74 @@ def _exists(pattern: str, prefix: str) -> bool:
     return bool(glob.glob(_lab_wine.to_unix_path(pattern, prefix)))
 
 
+WINE_CONSOLE_CODEPAGE = 'cp437'
+FAULTS_ENV = 'LAB_WINE_COMMAND_FAULTS'
+LOG_ENV = 'LAB_WINE_COMMAND_LOG'
+FAULT_PROGRAMS = ('reg.exe', 'icacls.exe', 'certutil.exe')
+ACCESS_DENIED = 'ERROR: Access is denied.'
+DENIED_SCRIPT = 'C:\\windows\\lab-access-denied.cmd'
+_CHAIN_END = ('2>&1', '&', '&&', '||', '|', ')', '))')
+
+
+def _words(token: str) -> set[str]:
+    name = ntpath.basename(token).lower()
+    return {token.lower(), name, name[:-4] if name.endswith('.exe') else name}
+
+
+def _matches(segment: list[str], pattern: str) -> bool:
+    words = set().union(*(_words(token) for token in segment))
+    return all(word.lower() in words for word in pattern.split())
+
+
+def _faults() -> list[str]:
+    return list(json.loads(os.environ.get(FAULTS_ENV) or '[]'))
+
+
+def _inject_faults(argv: list[str], prefix: str) -> tuple[list[str], bool]:
+    """(argv to run, whether the program itself is to fail with access denied)."""
+    faults = _faults()
+    if not faults:
+        return argv, False
+    if ntpath.basename(argv[0]).lower() in FAULT_PROGRAMS:
+        return argv, any(_matches(argv, pattern) for pattern in faults)
+    result, index = [], 0
+    while index < len(argv):
+        token = argv[index]
+        if index and ntpath.basename(token).lower() in FAULT_PROGRAMS:
+            end = index + 1
+            while end < len(argv) and argv[end] not in _CHAIN_END:
+                end += 1
+            if any(_matches(argv[index:end], pattern) for pattern in faults):
+                script = _lab_wine.to_unix_path(DENIED_SCRIPT, prefix)
+                with open(script, 'w', newline='') as handle:
+                    handle.write('@echo %s 1>&2\r\n@exit /b 1\r\n' % ACCESS_DENIED)
+                result.append(DENIED_SCRIPT)
+                index = end
+                continue
+        result.append(token)
+        index += 1
+    return result, False
+
+
+def _run_before(argv: list[str]) -> None:
+    hooks = json.loads(os.environ.get('LAB_WINE_COMMAND_BEFORE') or '{}')
+    for pattern, extra in hooks.items():
+        if _matches(argv, pattern):
+            _lab_wine.run_wine(list(extra))
+
+
+def _log(argv: list[str]) -> None:
+    path = os.environ.get(LOG_ENV)
+    if path:
+        with open(path, 'a', encoding='utf-8') as handle:
+            handle.write(json.dumps(argv) + '\n')
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    as_windows = data.decode(WINE_CONSOLE_CODEPAGE).encode('utf-8')
+    return as_windows.decode(encoding, errors='replace')
+
+
 def _timestamp(moment: datetime.datetime) -> str:
     return moment.strftime('%Y-%m-%d %H:%M:%S.%f')
 
@@ -131,19 +218,24 @@ def main() -> None:
             module.fail_json(msg="Failed to run: '%s': The directory name is invalid." % cmd, cmd=cmd,
                              rc=267, changed=False)
 
-    # reg.exe writes redirected output in the console (OEM) code page, as Windows does; upstream decodes it so
-    encoding = params['output_encoding_override'] or 'cp437'
+    encoding = params['output_encoding_override'] or 'utf-8'  # upstream's default (see the header)
     start = datetime.datetime.now(datetime.timezone.utc)
     stdin = params['stdin'].encode('utf-8') if params['stdin'] is not None else None
-    rc, out, err = _lab_wine.run_wine([program] + argv[1:], stdin=stdin, cwd=cwd)
+    _log(argv)
+    _run_before(argv)
+    run_argv, denied = _inject_faults([program] + argv[1:], prefix)
+    if denied:
+        rc, out, err = 1, b'', (ACCESS_DENIED + '\r\n').encode()
+    else:
+        rc, out, err = _lab_wine.run_wine(run_argv, stdin=stdin, cwd=cwd)
     end = datetime.datetime.now(datetime.timezone.utc)
     delta = end - start
     result = dict(
         changed=True,
         cmd=cmd,
         rc=rc,
-        stdout=out.decode(encoding, errors='replace'),
-        stderr=err.decode(encoding, errors='replace'),
+        stdout=_decode(out, encoding),
+        stderr=_decode(err, encoding),
         start=_timestamp(start),
         end=_timestamp(end),
         delta='%d:%02d:%02d.%06d' % (delta.seconds // 3600, delta.seconds // 60 % 60, delta.seconds % 60,

@@ -44,8 +44,30 @@ options:
     choices: [none, truncate, corrupt]
     vars:
       - name: ansible_wine_fetch_fault
+  command_faults:
+    description:
+      - "Fault injection for the win_command stand-in - patterns of commands that fail with rc 1 and
+        C(ERROR: Access is denied.), as on Windows (see the stand-in's header)." 
+    type: list
+    elements: str
+    default: []
+    vars:
+      - name: ansible_wine_command_faults
+  command_before:
+    description: Commands the win_command stand-in runs first when a command matches a pattern (see its header).
+    type: dict
+    default: {}
+    vars:
+      - name: ansible_wine_command_before
+  command_log:
+    description: A file that records every argv the win_command stand-in runs (one JSON line each).
+    type: str
+    default: ''
+    vars:
+      - name: ansible_wine_command_log
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -85,6 +107,9 @@ class Connection(ConnectionBase):
         env[_lab_wine.TMPDIR_ENV] = self.get_option('wine_tmpdir')
         env[_lab_wine.TIMEOUT_ENV] = str(self.get_option('wine_timeout'))
         env['WINEDEBUG'] = '-all'
+        env['LAB_WINE_COMMAND_FAULTS'] = json.dumps(list(self.get_option('command_faults') or []))
+        env['LAB_WINE_COMMAND_LOG'] = self.get_option('command_log') or ''
+        env['LAB_WINE_COMMAND_BEFORE'] = json.dumps(dict(self.get_option('command_before') or {}))
         return env
 
     def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
