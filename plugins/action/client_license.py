@@ -12,6 +12,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
@@ -25,6 +26,16 @@ class ActionModule(WindowsActionBase):
         backup_dir=dict(type='path'),
         remote_backup_dir=dict(type='str', default=store.DEFAULT_REMOTE_BACKUP_DIR),
         backup=dict(type='path'),
+        ledger=dict(type='str', no_log=True),
+        transfer=dict(type='dict', options=dict(
+            target=dict(type='str', required=True),
+            reason=dict(type='str'),
+            operator=dict(type='str'),
+            reissue_reference=dict(type='str', no_log=False),
+            allow_multiple_to_target=dict(type='bool', default=False),
+            cals=dict(type='list', elements='raw'),
+            variable_names=dict(type='dict'),
+        )),
     )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -92,10 +103,29 @@ class ActionModule(WindowsActionBase):
                 report[view]['backup'] = self._backup(view, found[view], stamp, local_dir, remote_dir, task_vars)
         except store.BackupError as exc:
             raise store.BackupError('%s; nothing was deleted' % exc) from exc
+        self._before_delete(report, task_vars)
         for view in present:
             self._delete(view, report[view]['backup'], task_vars)
         outcome['msg'] = 'backed up and removed the store in view(s) %s' % ', '.join(present)
         return outcome
+
+    def _before_delete(self, report: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
+        """With ``transfer``: record the transfer's intent (each CAL with its verified backup) in the ledger
+        before the first delete; if the ledger cannot take it, fail with the store untouched."""
+        del task_vars
+        transfer = self._task.args.get('transfer')
+        if not transfer:
+            return
+        args = self._validated_args()
+        try:
+            rows = _transfer_intent.record_intents(args['ledger'] or None, args['transfer'], report, self._host)
+        except _transfer_intent.IntentError as exc:
+            raise AnsibleActionFail('the transfer intent could not be recorded in the ledger, so nothing was '
+                                    'deleted: %s' % to_native(exc)) from None
+        for row in rows:
+            views = [view for view, found in report.items() if found.get('backup', {}).get('path') == row['backup_path']]
+            for view in views:
+                report[view].setdefault('intent', []).append(row)
 
     def _backup(self, view: str, queried: RegDocument, stamp: str, local_dir: str, remote_dir: str,
                 task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -151,7 +151,7 @@ class Ledger:
         with self._transaction(write=False) as tx:
             return int(tx.value('SELECT MAX(version) FROM schema_version') or 0)
 
-    def _retrying(self, operation: t.Callable[[_Transaction], Outcome]) -> Outcome:
+    def _retrying(self, operation: t.Callable[[_Transaction], t.Any]) -> t.Any:
         """Run ``operation`` in a write transaction; a constraint refusal means another writer got there
         first, so run it again: this time the reading sees that writer's row and explains."""
         for _attempt in range(_RACE_RETRIES):
@@ -192,8 +192,15 @@ class Ledger:
         ``request.source_host`` (state ``intent_recorded``, with the verified backup of its view and every
         backup of the removal in the event log). The same intent again (a rerun after a fault that left the
         store in place) renews its backup; any rule that refuses the transfer refuses the intent."""
-        return self._retrying(lambda tx: self._record_intent(
-            tx, request, allow_multiple_to_target, {**DEFAULT_NAMES, **(names or {})}, backups))
+        return self.record_intents([request], allow_multiple_to_target, names, backups)[0]
+
+    def record_intents(self, requests: t.Sequence[TransferRequest], allow_multiple_to_target: bool = False,
+                       names: t.Mapping[str, str] | None = None,
+                       backups: t.Sequence[t.Mapping[str, t.Any]] = ()) -> list[Outcome]:
+        """:meth:`record_intent` for every CAL of one removal, in one transaction: all or none."""
+        merged = {**DEFAULT_NAMES, **(names or {})}
+        return self._retrying(lambda tx: [self._record_intent(tx, request, allow_multiple_to_target, merged, backups)
+                                          for request in requests])
 
     def _record_intent(self, tx: _Transaction, request: TransferRequest, allow_multiple_to_target: bool,
                        names: t.Mapping[str, str], backups: t.Sequence[t.Mapping[str, t.Any]]) -> Outcome:
