@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import glob
+import json
 import os
 import re
+import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ansible.windows.plugins.module_utils import _lab_wine
@@ -135,7 +137,18 @@ def main() -> None:
     encoding = params['output_encoding_override'] or 'cp437'
     start = datetime.datetime.now(datetime.timezone.utc)
     stdin = params['stdin'].encode('utf-8') if params['stdin'] is not None else None
-    rc, out, err = _lab_wine.run_wine([program] + argv[1:], stdin=stdin, cwd=cwd)
+    if os.environ.get(_lab_wine.FAIL_COMMAND_ENV) and re.search(os.environ[_lab_wine.FAIL_COMMAND_ENV], cmd):
+        # Lab fault injection (the connection's fail_command): what reg.exe answers without the right.
+        rc, out, err = 1, b'', b'ERROR: Access is denied.\r\n'
+    else:
+        rc, out, err = _lab_wine.run_wine([program] + argv[1:], stdin=stdin, cwd=cwd)
+    if os.environ.get(_lab_wine.OFFLINE_AFTER_ENV) and re.search(os.environ[_lab_wine.OFFLINE_AFTER_ENV], cmd):
+        # Lab fault injection (the connection's offline_after): the host drops off after this command ran.
+        open(os.path.join(prefix, _lab_wine.OFFLINE_MARKER), 'w').close()
+    run_after = json.loads(os.environ.get(_lab_wine.RUN_AFTER_ENV) or '[]')
+    if run_after and re.search(run_after[0], cmd):
+        # Lab fault injection (the connection's run_after): something happens on the controller right now.
+        subprocess.run([str(a) for a in run_after[1]], capture_output=True, check=False, timeout=120)
     end = datetime.datetime.now(datetime.timezone.utc)
     delta = end - start
     result = dict(
