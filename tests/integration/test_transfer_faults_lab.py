@@ -144,7 +144,7 @@ def test_delete_of_view_32_failing_after_view_64_loses_neither_cal(lab, tmp_path
     url = 'sqlite://%s' % (tmp_path / 'ledger.sqlite3')
     run = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-two', transfer_target='n-two',
                     ansible_wine_fail_command=r'reg\.exe delete .*/reg:32')
-    assert run.rc != 0 and 'reg delete of view 32 failed' in run.stdout
+    assert run.rc != 0 and 'reg delete of view 32 failed' in run.stdout, run.stdout[-4000:]
     stores = _stores(lab, 'f-two')
     assert stores['64'] is None and stores['32'] is not None
     intents = _assert_backed_up_and_recorded(url, 'f-two', ['intent_recorded', 'intent_recorded'])
@@ -178,7 +178,8 @@ def test_ledger_rules_refuse_before_any_change_naming_the_variables(lab, tmp_pat
     busy = _transfer(lab, url, backups, transfer_source='f-lock', transfer_target='n-other')
     assert busy.rc != 0
     text = ' '.join(busy.stdout.split())
-    assert "the target n-other already receives CAL '%s' (transfer #%d from f-back" % (done['cal_id'], done['id']) in text
+    assert "the target n-other already receives CAL ''%s'' (transfer #%d from f-back" % (done['cal_id'], done['id']) \
+        in text  # (quotes doubled by the YAML callback)
     assert 'set transfer_allow_multiple_to_target to true' in text
     assert _stores(lab, 'f-lock')['64'] is not None and _rows(url, 'f-lock') == []
     allowed = _transfer(lab, url, backups, transfer_source='f-lock', transfer_target='n-other',

@@ -417,10 +417,11 @@ def _refusals(tx: _Transaction, history: list[Row], request: TransferRequest, al
                             % (request.reissue_reference, names['reissue_reference'], used[0]['id'],
                                request.cal_id, used[0]['target_host']))
     if not allow_multiple_to_target:
-        # CALs whose latest move ends at this target (a CAL that moved on from it no longer counts).
-        incoming = tx.rows('SELECT * FROM transfers AS t WHERE target_host = ? AND cal_id <> ? AND sequence = '
-                           '(SELECT MAX(sequence) FROM transfers AS u WHERE u.cal_id = t.cal_id) ORDER BY id',
-                           (request.target_host, request.cal_id))
+        # CALs whose latest move ends at this target (a CAL that moved on from it no longer counts), from
+        # another source: the CALs of one client (two views, two CALs) move to its replacement together.
+        incoming = tx.rows('SELECT * FROM transfers AS t WHERE target_host = ? AND cal_id <> ? AND source_host <> ? '
+                           'AND sequence = (SELECT MAX(sequence) FROM transfers AS u WHERE u.cal_id = t.cal_id) '
+                           'ORDER BY id', (request.target_host, request.cal_id, request.source_host))
         if incoming:
             refusals.append('the target %s already receives %s; set %s to true to move another CAL onto it'
                             % (request.target_host, ', '.join(

@@ -63,6 +63,8 @@ def test_check_is_read_only_and_names_the_callers_variables(ledger: Ledger) -> N
 
 def test_second_cal_for_one_target_needs_an_opt_in(ledger: Ledger) -> None:
     ledger.record_transfer(intent())
+    # The CALs of one client move to its replacement together.
+    assert ledger.check_transfer(intent(cal='CAL-7')) == []
     [refusal] = ledger.check_transfer(intent(cal='CAL-2', source='pc-other'), names=NAMES)
     assert refusal.startswith("the target pc-new already receives CAL 'CAL-1' (transfer #1 from pc-old")
     assert refusal.endswith('set transfer_allow_multiple_to_target to true to move another CAL onto it')
