@@ -49,8 +49,8 @@ class Backend:
     begin_write: str = 'BEGIN'
     begin_read: str = 'BEGIN'
     migration_lock: tuple[tuple[str, tuple[t.Any, ...]], ...] = ()
-    # SQL taking a transaction-scoped lock on one text key (a CAL, a target), or None where the write
-    # transaction already serialises every writer.
+    # SQL expression taking a transaction-scoped lock on one text key (a CAL, a target), or None where the
+    # write transaction already serialises every writer.
     key_lock: str | None = None
 
     def __init__(self, location: LedgerLocation) -> None:
@@ -156,7 +156,7 @@ class PostgresBackend(Backend):
     begin_read = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
     migration_lock = (('SELECT pg_advisory_xact_lock(?)', (_MIGRATION_LOCK_KEY,)),)
     # The two-key form: its own key space, apart from the migration lock's.
-    key_lock = 'SELECT pg_advisory_xact_lock(%d, hashtext(?))' % _MIGRATION_LOCK_KEY
+    key_lock = 'pg_advisory_xact_lock(%d, hashtext(?))' % _MIGRATION_LOCK_KEY
 
     def __init__(self, location: LedgerLocation) -> None:
         super().__init__(location)

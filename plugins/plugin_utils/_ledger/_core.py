@@ -141,9 +141,12 @@ class Ledger:
         return found
 
     def _is_current(self) -> bool:
-        """A read-only look first, so that opening an up-to-date ledger never waits for the write lock."""
+        """A read-only look first, so that opening an up-to-date ledger never waits for the write lock. One
+        statement outside BEGIN ... COMMIT (autocommit: its own snapshot): one round trip per open, not three."""
         try:
-            return self.schema_version() == CURRENT_VERSION
+            with self._backend.translating_errors():
+                found = self._backend.execute(self._conn, 'SELECT MAX(version) FROM schema_version', ()).fetchall()
+            return bool(found) and found[0][0] == CURRENT_VERSION
         except LedgerError:
             return False  # no schema yet (or unreadable: the upgrade transaction will say why)
 
@@ -168,8 +171,8 @@ class Ledger:
     def _lock(self, tx: _Transaction, *keys: str) -> None:
         """Serialise the writers of the same keys (always taken in the order given: CAL, then target)."""
         if self._backend.key_lock is not None:
-            for key in keys:
-                tx.run(self._backend.key_lock, (key,))
+            # One round trip; the select list is evaluated left to right, so the order holds.
+            tx.run('SELECT ' + ', '.join([self._backend.key_lock] * len(keys)), keys)
 
     # -- transfers --------------------------------------------------------------------------------
 
