@@ -89,9 +89,9 @@ def test_sqlite_ledger_locked_past_the_timeout_leaves_the_host_untouched(lab, tm
         holder.kill()
         holder.wait()
     assert run.rc != 0
+    assert _stores(lab, 'f-lock') == before  # (it used to be removed, then the record failed)
     assert 'the transfer intent could not be recorded in the ledger, so nothing was deleted' in run.stdout
     assert 'is locked by another writer' in run.stdout
-    assert _stores(lab, 'f-lock') == before
     assert _rows(url, 'f-lock') == []
     again = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-lock', transfer_target='n-lock')
     assert again.rc == 0, again.stdout[-3000:]
@@ -112,8 +112,8 @@ def test_postgresql_stopped_after_the_backup_leaves_the_host_untouched(lab, tmp_
         run = _transfer(lab, url + '?timeout=3', tmp_path / 'backups', transfer_source='f-pg', transfer_target='n-pg',
                         ansible_wine_run_after=[r'reg\.exe export', cluster.stop_server_argv()])
         assert run.rc != 0
-        assert 'the transfer intent could not be recorded in the ledger, so nothing was deleted' in run.stdout
         assert _stores(lab, 'f-pg') == before
+        assert 'the transfer intent could not be recorded in the ledger, so nothing was deleted' in run.stdout
         cluster.start_server()
         assert _rows(url, 'f-pg') == []
         again = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-pg', transfer_target='n-pg')
