@@ -123,9 +123,9 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('the transfer intent could not be recorded in the ledger, so nothing was '
                                     'deleted: %s' % to_native(exc)) from None
         for row in rows:
-            views = [view for view, found in report.items() if found.get('backup', {}).get('path') == row['backup_path']]
-            for view in views:
-                report[view].setdefault('intent', []).append(row)
+            for found in report.values():
+                if found.get('backup', {}).get('path') == row['backup_path']:
+                    found.setdefault('intent', []).append(row)
 
     def _backup(self, view: str, queried: RegDocument, stamp: str, local_dir: str, remote_dir: str,
                 task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -151,7 +151,8 @@ class ActionModule(ActionBase):
 
 def _verify_backup(request: TransferRequest) -> None:
     try:
-        _transfer_intent.verify_recorded_backup({'id': None, 'cal_id': request.cal_id, 'backup_path': request.backup_path,
+        _transfer_intent.verify_recorded_backup({'id': None, 'cal_id': request.cal_id,
+                                                 'backup_path': request.backup_path,
                                                  'backup_sha256': request.backup_sha256})
     except _transfer_intent.IntentError as exc:
         raise AnsibleActionFail(to_text(exc)) from None

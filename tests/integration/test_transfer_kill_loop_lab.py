@@ -41,7 +41,8 @@ def lab(lab_factory):
 
 def _argv(lab, work, extra=None):
     variables = {'transfer_source': 'k-src', 'transfer_target': 'k-dst', 'transfer_reason': 'kill loop',
-                 'transfer_license_server_version': '2019', 'transfer_ledger': 'sqlite://%s' % (work / 'ledger.sqlite3'),
+                 'transfer_license_server_version': '2019',
+                 'transfer_ledger': 'sqlite://%s' % (work / 'ledger.sqlite3'),
                  'transfer_backup_dir': str(work / 'backups')}
     variables.update(extra or {})
     return [str(VENV_BIN / 'ansible-playbook'), '-i', str(lab.inventory), str(TRANSFER), '-e', json.dumps(variables)]

@@ -108,7 +108,8 @@ def test_v2_ledger_is_upgraded_to_the_intent_schema(ledger_url: str, raw_db: t.A
         assert [(r['id'], r['cal_id'], r['state'], r['sequence']) for r in rows] == \
             [(1, 'OLD', 'source_cleared', 1), (2, 'OLD', 'reissue_requested', 2)]
         # (PostgreSQL's identity may have spent a number on the refused insert above.)
-        assert ledger.record_intent(intent(cal='NEW', source='pc4', target='pc5')).record['id'] > 2  # type: ignore[index]
+        recorded = ledger.record_intent(intent(cal='NEW', source='pc4', target='pc5')).record
+        assert recorded is not None and recorded['id'] > 2
         assert ledger.record_transfer(intent(cal='NEW', source='pc4', target='pc5')).changed
         # The v2 rules still hold after the rebuild: one move per reference, sequence unique.
         with pytest.raises(TransferRefused, match="'CH-1'"):
