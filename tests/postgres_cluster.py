@@ -85,9 +85,20 @@ class PostgresCluster:
                    '-c unix_socket_directories=%s' % self.root, '-c max_connections=200']
         if not self.durable:
             options += ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']
-        self._as_service_user([str(self.bin_dir / 'pg_ctl'), 'start', '-w', '-t', '60', '-D', str(self.data_dir),
-                               '-l', str(self.root / 'server.log'), '-o', ' '.join(options)])
+        self._options = ' '.join(options)
+        self.start_server()
         self._admin("CREATE ROLE %s LOGIN PASSWORD '%s'" % (LEDGER_ROLE, LEDGER_PASSWORD.replace("'", "''")))
+
+    def start_server(self) -> None:
+        """(Re)start the server of this cluster (after :meth:`stop_server_argv` stopped it)."""
+        assert self.root is not None
+        self._as_service_user([str(self.bin_dir / 'pg_ctl'), 'start', '-w', '-t', '60', '-D', str(self.data_dir),
+                               '-l', str(self.root / 'server.log'), '-o', self._options])
+
+    def stop_server_argv(self) -> list[str]:
+        """The command that stops the server at once (a crash-like stop), for fault-injection hooks."""
+        argv = [str(self.bin_dir / 'pg_ctl'), 'stop', '-w', '-m', 'immediate', '-D', str(self.data_dir)]
+        return (['runuser', '-u', SERVICE_USER, '--'] + argv) if os.geteuid() == 0 else argv
 
     def _admin(self, sql: str) -> None:
         # Local socket, trust auth, as the superuser: only the fixture itself uses this path.

@@ -14,6 +14,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
@@ -28,6 +29,16 @@ class ActionModule(WindowsActionBase):
         remote_backup_dir=dict(type='str', default=store.DEFAULT_REMOTE_BACKUP_DIR),
         keep_remote_copy=dict(type='bool', default=False),
         backup=dict(type='path'),
+        ledger=dict(type='str', no_log=True),
+        transfer=dict(type='dict', options=dict(
+            target=dict(type='str', required=True),
+            reason=dict(type='str'),
+            operator=dict(type='str'),
+            reissue_reference=dict(type='str', no_log=False),
+            allow_multiple_to_target=dict(type='bool', default=False),
+            cals=dict(type='list', elements='raw'),
+            variable_names=dict(type='dict'),
+        )),
     )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -145,7 +156,11 @@ class ActionModule(WindowsActionBase):
         except store.BackupError as exc:
             self._remove_staging(staging, task_vars)
             raise store.BackupError('%s; nothing was deleted' % exc) from None
-        self._before_delete(report, task_vars)
+        try:
+            self._before_delete(report, task_vars)
+        except AnsibleActionFail:
+            self._remove_staging(staging, task_vars)
+            raise
         keep = self._delete(present, report, stamp, local_dir, staging, task_vars)
         if args['keep_remote_copy'] or keep:
             outcome['remote_backup_dir'] = staging
@@ -160,7 +175,22 @@ class ActionModule(WindowsActionBase):
         return outcome
 
     def _before_delete(self, report: dict[str, t.Any], task_vars: dict[str, t.Any]) -> None:
-        """Every backup is verified on the controller and nothing is deleted yet (the ledger's intent goes here)."""
+        """With ``transfer``: record the transfer's intent (each CAL with its verified backup) in the ledger
+        before the first delete; if the ledger cannot take it, fail with the store untouched."""
+        del task_vars
+        transfer = self._task.args.get('transfer')
+        if not transfer:
+            return
+        args = self._validated_args()
+        try:
+            rows = _transfer_intent.record_intents(args['ledger'] or None, args['transfer'], report, self._host)
+        except _transfer_intent.IntentError as exc:
+            raise AnsibleActionFail('the transfer intent could not be recorded in the ledger, so nothing was '
+                                    'deleted: %s' % to_native(exc)) from None
+        for row in rows:
+            for found in report.values():
+                if found.get('backup', {}).get('path') == row['backup_path']:
+                    found.setdefault('intent', []).append(row)
 
     def _staging_folder(self, args: dict[str, t.Any], nonce: str) -> str:
         try:

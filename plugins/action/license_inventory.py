@@ -13,11 +13,12 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     EXPORT_FORMATS, STATES, TABLES, file_holds, Ledger, LedgerError, Observation, Outcome, TransferRequest,
     location_for_display, open_ledger, render_export, write_private_file)
 
-ACTIONS = ('record_transfer', 'record_observations', 'mark', 'query', 'export')
+ACTIONS = ('check_transfer', 'record_transfer', 'record_observations', 'mark', 'query', 'export')
 OBSERVATION_SPEC: dict[str, t.Any] = {
     'host': {'type': 'str'},
     'hardware_id': {'type': 'str'},
@@ -51,6 +52,9 @@ class ActionModule(ActionBase):
         'backup_path': {'type': 'str'},
         'backup_sha256': {'type': 'str'},
         'reissue_reference': {'type': 'str', 'no_log': False},
+        'allow_multiple_to_target': {'type': 'bool', 'default': False},
+        'variable_names': {'type': 'dict'},
+        'verify_backup': {'type': 'bool', 'default': False},
         'observations': {'type': 'list', 'elements': 'dict', 'options': OBSERVATION_SPEC},
         'transfer_id': {'type': 'int'},
         'state': {'type': 'str', 'choices': [s for s in STATES if s != 'source_cleared']},
@@ -61,6 +65,7 @@ class ActionModule(ActionBase):
     }
     REQUIRED_IF: list[t.Sequence[t.Any]] = [
         ('action', 'record_transfer', ('cal', 'target_host')),
+        ('action', 'check_transfer', ('cal', 'target_host')),
         ('action', 'record_observations', ('observations',)),
         ('action', 'mark', ('state',)),
         ('action', 'mark', ('transfer_id', 'cal'), True),
@@ -95,8 +100,16 @@ class ActionModule(ActionBase):
                  check_mode: bool) -> dict[str, t.Any]:
         inventory_hostname = to_text(task_vars.get('inventory_hostname', ''))
         action = args['action']
+        if action == 'check_transfer':
+            refusals = ledger.check_transfer(self._transfer_request(args, inventory_hostname),
+                                             args['allow_multiple_to_target'], args['variable_names'])
+            return {'changed': False, 'accepted': not refusals, 'refusals': refusals}
         if action == 'record_transfer':
-            return _outcome(ledger.record_transfer(self._transfer_request(args, inventory_hostname)), 'transfer')
+            request = self._transfer_request(args, inventory_hostname)
+            if args['verify_backup']:
+                _verify_backup(request)
+            return _outcome(ledger.record_transfer(request, args['allow_multiple_to_target'], args['variable_names']),
+                            'transfer')
         if action == 'record_observations':
             outcome = ledger.record_observations(
                 [Observation(**{**o, 'host': o['host'] or inventory_hostname}) for o in args['observations']],
@@ -134,6 +147,15 @@ class ActionModule(ActionBase):
             except OSError as exc:
                 raise AnsibleActionFail('cannot write export %s: %s' % (dest, to_text(exc.strerror or exc))) from None
         return {'changed': changed, 'dest': dest, 'rows': len(rows)}
+
+
+def _verify_backup(request: TransferRequest) -> None:
+    try:
+        _transfer_intent.verify_recorded_backup({'id': None, 'cal_id': request.cal_id,
+                                                 'backup_path': request.backup_path,
+                                                 'backup_sha256': request.backup_sha256})
+    except _transfer_intent.IntentError as exc:
+        raise AnsibleActionFail(to_text(exc)) from None
 
 
 def _outcome(outcome: Outcome, name: str) -> dict[str, t.Any]:

@@ -94,6 +94,53 @@ options:
       - Without it, O(state=present) restores the newest backup of each view in O(registry_views) that the
         manifests in O(backup_dir) record for this host.
     type: path
+  ledger:
+    description:
+      - The transfer ledger (see M(tslicensing.cal.license_inventory)) that receives the intent of O(transfer).
+      - Defaults to E(TSCAL_LEDGER_URL), else the per-user SQLite file.
+    type: str
+  transfer:
+    description:
+      - With O(state=absent), makes the removal part of a KB 315262 transfer. After every backup is verified on
+        the controller and B(before the first delete), the ledger records the intent (state C(intent_recorded))
+        of each permanent CAL the store holds, with the path and SHA-256 of the verified backup of its view. If
+        the ledger cannot take it (locked past its timeout, unreachable, or a ledger rule refuses), the task
+        fails and the store is untouched.
+      - Once the task has succeeded, record the transfer with M(tslicensing.cal.license_inventory)
+        O(tslicensing.cal.license_inventory#module:action=record_transfer), which moves the intent on to
+        C(source_cleared). After a fault in between, the rerun finds the intent (the P(tslicensing.cal.transfer#role)
+        role does this).
+    type: dict
+    suboptions:
+      target:
+        description: The client receiving the CAL(s).
+        type: str
+        required: true
+      reason:
+        description: Why the CAL moves (recorded).
+        type: str
+      operator:
+        description: Who runs the transfer (recorded).
+        type: str
+      reissue_reference:
+        description: The Clearinghouse reissue reference that covers a second move of a CAL.
+        type: str
+      allow_multiple_to_target:
+        description: Accept a CAL for a target that already receives another one.
+        type: bool
+        default: false
+      cals:
+        description:
+          - The CAL ids (or dicts with a C(cal) key, as the P(tslicensing.cal.transferable_cals#filter) filter
+            gives them) that the caller checked; the task fails, untouched, when the store backed up holds
+            other CALs (it changed since the check).
+        type: list
+        elements: raw
+      variable_names:
+        description:
+          - The names a ledger refusal gives the knobs C(reissue_reference) and C(allow_multiple_to_target), e.g.
+            the caller's playbook variables.
+        type: dict
 notes:
   - Close the Remote Desktop client before removing the store. After a removal the next connection creates a
     new hardware id, and a non-administrator RDP client cannot recreate the key, so start it once elevated.
@@ -136,6 +183,15 @@ EXAMPLES = r"""
     state: absent
     registry_views: ['32']
     backup_dir: /srv/tscal/backups
+
+- name: Remove the store as part of a transfer (the intent is in the ledger before the delete)
+  tslicensing.cal.client_license:
+    state: absent
+    backup_dir: /srv/tscal/backups
+    ledger: sqlite:///srv/tscal/ledger.sqlite3
+    transfer:
+      target: pc102
+      reason: hardware replaced
 
 - name: Restore a backup into the view it was exported from
   tslicensing.cal.client_license:
@@ -199,6 +255,12 @@ views:
         manifest:
           description: The JSON manifest beside the backup (view, host, key, sha256, remote path, time).
           type: str
+    intent:
+      description: With O(transfer), the ledger rows (state C(intent_recorded)) recorded before the delete for
+        the CALs whose backup is this view's (the rows as stored then).
+      returned: when O(transfer) was given and the store was removed
+      type: list
+      elements: dict
 architecture:
   description: C(PROCESSOR_ARCHITECTURE) of the host (C(x86) is 32-bit Windows, one registry view).
   returned: when O(state) is V(query) or V(absent)

@@ -19,8 +19,10 @@ description:
   - "The rules are enforced by the database itself: a CAL may be transferred once; a second transfer of the same
     CAL is refused unless it carries a Clearinghouse reissue reference (each reference covers one transfer);
     recording the same transfer again reports C(changed=false)."
-  - "A transfer moves through the states of the procedure: V(source_cleared) (recorded after the client's license
-    was removed), then V(server_revoked) or V(reissue_requested), then V(completed), which is also set
+  - "A transfer moves through the states of the procedure: V(intent_recorded) (written by
+    M(tslicensing.cal.client_license) with O(tslicensing.cal.client_license#module:transfer) before the client's
+    store is deleted: the CAL and its verified backup), V(source_cleared) (the removal confirmed; O(action=record_transfer)
+    moves an intent on, or records a transfer at once), then V(server_revoked) or V(reissue_requested), then V(completed), which is also set
     automatically when O(action=record_observations) sees the target holding a permanent license."
   - Every change is written to an append-only event log that the database refuses to update or delete.
 options:
@@ -39,14 +41,18 @@ options:
     type: float
   action:
     description:
-      - V(record_transfer) records that O(cal) moved from O(source_host) (already cleared) to O(target_host).
+      - V(check_transfer) answers, read-only, whether the ledger would accept the transfer of O(cal) from
+        O(source_host) to O(target_host) (RV(accepted), RV(refusals)); it changes nothing, so it runs before
+        anything is changed on a host. The writes check the same rules again.
+      - V(record_transfer) records that O(cal) moved from O(source_host) (already cleared) to O(target_host); an
+        intent recorded for the same CAL and ends moves on to V(source_cleared).
       - V(record_observations) records licenses seen by an audit, and completes transfers to hosts now holding one.
       - V(mark) moves a transfer (O(transfer_id), or the latest transfer of O(cal)) to O(state).
       - V(query) returns transfers (filtered by O(cal), O(host), O(state)) and observations (filtered by O(host)).
       - V(export) writes O(table) as O(format) to O(dest) with mode 0600.
     type: str
     required: true
-    choices: [record_transfer, record_observations, mark, query, export]
+    choices: [check_transfer, record_transfer, record_observations, mark, query, export]
   cal:
     description:
       - The identity of the CAL (for example the license ID or the key pack and serial decoded from the certificate).
@@ -84,6 +90,24 @@ options:
       - The Clearinghouse reissue reference (obtained by telephone).
       - Required to record a second transfer of a CAL, and with O(state=reissue_requested).
     type: str
+  allow_multiple_to_target:
+    description:
+      - Accept a CAL for a target that already receives another one (a CAL whose latest transfer ends at
+        O(target_host)); by default O(action=check_transfer) and O(action=record_transfer) refuse it.
+    type: bool
+    default: false
+  variable_names:
+    description:
+      - The names refusals give O(reissue_reference) and O(allow_multiple_to_target) (keys of this dict), so that
+        a role's refusal names the variables its operator sets (the P(tslicensing.cal.transfer#role) role maps
+        them to C(transfer_reissue_reference) and C(transfer_allow_multiple_to_target)).
+    type: dict
+  verify_backup:
+    description:
+      - With O(action=record_transfer), first check that O(backup_path) exists on the controller and has the
+        SHA-256 O(backup_sha256) (a rerun finishing a transfer whose store is already gone does this).
+    type: bool
+    default: false
   observations:
     description: Licenses seen on hosts, for O(action=record_observations).
     type: list
@@ -118,7 +142,7 @@ options:
     description:
       - The state to move the transfer to with O(action=mark); a filter with O(action=query).
     type: str
-    choices: [server_revoked, reissue_requested, completed]
+    choices: [intent_recorded, server_revoked, reissue_requested, completed]
   host:
     description: With O(action=query), only transfers from or to this host, and its observations.
     type: str
@@ -157,6 +181,15 @@ author:
 '''
 
 EXAMPLES = r'''
+- name: Ask, before changing anything, whether the ledger would accept the transfer
+  tslicensing.cal.license_inventory:
+    ledger: sqlite:///var/lib/tslicensing/ledger.sqlite3
+    action: check_transfer
+    cal: LS01/0x02007501F2
+    target_host: pc-102
+  register: verdict
+  failed_when: not verdict.accepted
+
 - name: Record the transfer of this client's CAL to its replacement
   tslicensing.cal.license_inventory:
     ledger: sqlite:///var/lib/tslicensing/ledger.sqlite3
@@ -248,6 +281,20 @@ completed:
   returned: when O(action=record_observations)
   type: list
   elements: dict
+accepted:
+  description: Whether the ledger would accept the transfer (O(action=check_transfer)).
+  returned: when O(action=check_transfer)
+  type: bool
+refusals:
+  description: Every rule that refuses it, each saying what the ledger knows (where the CAL went, when, which
+    transfer) and what to set.
+  returned: when O(action=check_transfer)
+  type: list
+  elements: str
+  sample:
+    - "CAL 'LS01/0x0200' was already transferred to pc-102 on 2026-03-01T10:00:00Z (transfer #12 from pc-017,
+       state server_revoked); the TS CAL EULA allows one transfer: set transfer_reissue_reference to the
+       Clearinghouse reissue reference to transfer it again"
 dest:
   description: The export file.
   returned: when O(action=export)

@@ -172,7 +172,7 @@ totals:
     expiring: 9
     expired: 1
     undecodable: 0
-    transfers: {source_cleared: 0, server_revoked: 1, reissue_requested: 2, completed: 14}
+    transfers: {intent_recorded: 0, source_cleared: 0, server_revoked: 1, reissue_requested: 2, completed: 14}
 report_time:
   description: The time the report was made for (UTC).
   returned: always

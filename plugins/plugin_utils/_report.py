@@ -276,6 +276,14 @@ def _latest_transfers(transfers: t.Any) -> tuple[dict[str, dict[str, t.Any]], di
     return outgoing, incoming
 
 
+def _incoming_cals(transfers: t.Sequence[t.Mapping[str, t.Any]], host: str) -> list[dict[str, t.Any]]:
+    """The latest transfer of each CAL whose latest move ends at ``host``, oldest first."""
+    latest: dict[t.Any, dict[str, t.Any]] = {}
+    for row in sorted(transfers, key=_transfer_order):
+        latest[row.get('cal_id')] = {f: row.get(f) for f in TRANSFER_FIELDS}
+    return [row for row in latest.values() if row['target_host'] == host]
+
+
 def _transfer_order(row: t.Mapping[str, t.Any]) -> tuple[int, str]:
     # Ledger ids grow with every recorded transfer; rows without one keep their list order.
     return (row['id'] if isinstance(row.get('id'), int) else -1, str(row.get('created_at') or ''))
@@ -358,6 +366,8 @@ def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: in
     outgoing, incoming = _latest_transfers(transfers)
     hosts = [_host_entry(host, result, moment, window, outgoing, incoming)
              for host, result in sorted(_checked_clients(clients).items(), key=lambda item: item[0].casefold())]
+    for entry in hosts:  # every CAL coming in, not only the latest
+        entry['transfers_in'] = _incoming_cals(transfers, entry['host'])
     return {
         'generator': GENERATOR,
         'title': str(title),
@@ -442,7 +452,8 @@ STATUS_LABELS = {
     'expired': 'Expired', 'expiring': 'Expiring', 'temporary': 'Temporary', 'undecodable': 'Undecodable',
     'unknown': 'Type unknown', NOT_REACHED: 'Not reached', NO_LICENSE: 'No license', 'permanent': 'Permanent',
 }
-TRANSFER_LABELS = {'source_cleared': 'source cleared', 'server_revoked': 'server revoked',
+TRANSFER_LABELS = {'intent_recorded': 'interrupted: removal not confirmed, run the transfer again',
+                   'source_cleared': 'source cleared', 'server_revoked': 'server revoked',
                    'reissue_requested': 'reissue requested', 'completed': 'completed'}
 _DASH = '\u2014'
 
@@ -763,9 +774,9 @@ _COLUMNS = ('View', 'Key', 'License server', 'Serial', 'Issued to', 'Valid from'
 
 def _transfer_badges(host: t.Mapping[str, t.Any]) -> str:
     badges = []
-    for field, arrow, peer_field, text in (('transfer_out', '\u2192', 'target_host', 'CAL moved out'),
-                                           ('transfer_in', '\u2190', 'source_host', 'CAL moving in')):
-        row = host.get(field)
+    incoming = host.get('transfers_in') or [host.get('transfer_in')]
+    for row, arrow, peer_field, text in ([(host.get('transfer_out'), '\u2192', 'target_host', 'CAL moved out')]
+                                         + [(row, '\u2190', 'source_host', 'CAL moving in') for row in incoming]):
         if row:
             done = ' done' if row.get('state') == 'completed' else ''
             badges.append('<span class="badge transfer%s" title="%s">%s %s %s: %s</span>' % (

@@ -216,6 +216,7 @@ def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, w
     work['scenario'].write_text((SCENARIOS / 'wmi_access_denied.yml').read_text())
     before = _stores(lab, 'pc-077')
     failed = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
+                       transfer_allow_multiple_to_target=True,
                        transfer_license_server='licsrv', transfer_revoke=True)
     assert failed.rc != 0
     printed = ' '.join(failed.stdout.split())
@@ -229,12 +230,14 @@ def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, w
 
     work['scenario'].write_text(healthy)
     plan = _transfer(lab, work, check=True, transfer_source='pc-077', transfer_target='pc-new',
+                     transfer_allow_multiple_to_target=True,
                      transfer_license_server='licsrv', transfer_revoke=True)
     assert plan.rc == 0, plan.stdout[-3000:]
     assert 'pc-077: would transfer LICSRV01/0x' in _summary(plan) and '1 would be revoked' in _summary(plan)
     assert work['scenario'].read_text() == healthy
     assert [row['state'] for row in _ledger_rows(work) if row['source_host'] == 'pc-077'] == ['source_cleared']
     resumed = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
+                        transfer_allow_multiple_to_target=True,
                         transfer_license_server='licsrv', transfer_revoke=True)
     assert resumed.rc == 0, resumed.stdout[-3000:]
     summary = _summary(resumed)
@@ -244,6 +247,7 @@ def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, w
     assert row['state'] == 'server_revoked'
     # and now there is nothing left to do
     again = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
+                      transfer_allow_multiple_to_target=True,
                       transfer_license_server='licsrv', transfer_revoke=True)
     assert again.rc == 0 and set(_changed_counts(again).values()) == {0}
 

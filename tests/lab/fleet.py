@@ -150,6 +150,8 @@ SEEDS: dict[str, t.Callable[[str], _regfile.RegDocument | None]] = {
     'permanent-license': lambda host: _synthetic_store(host, days_left=75),
     'expiring-license': lambda host: _synthetic_store(host, days_left=5),
     'temporary-license': lambda host: _synthetic_store(host, days_left=40, temporary=True),
+    # A second permanent CAL of the same host (another serial): two views holding two different CALs.
+    'second-permanent-license': lambda host: _synthetic_store(host + '/second', days_left=75),
 }
 
 

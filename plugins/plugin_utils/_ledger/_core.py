@@ -22,12 +22,16 @@ import typing as t
 from ._backends import Backend, ConstraintViolation, backend_for
 from ._model import (Observation, Outcome, Row, StateChangeRefused, TransferRefused, TransferRequest,
                      utc_now)
-from ._schema import (CURRENT_VERSION, INITIAL_STATE, MIGRATIONS, SCHEMA_VERSION_TABLE, TRANSITIONS,
-                      WAITING_FOR_TARGET, render)
+from ._schema import (CURRENT_VERSION, INITIAL_STATE, INTENT_STATE, MIGRATIONS, SCHEMA_VERSION_TABLE,
+                      TRANSITIONS, WAITING_FOR_TARGET, render)
 from ._url import LedgerError, parse_url
 
 # A lost race costs one retry; more than a few in a row means something else is wrong.
 _RACE_RETRIES = 16
+# The names refusals give the request's knobs: the Python API's own by default. A caller with other names
+# (the transfer role's variables) passes them, so that a refusal says what the operator has to set.
+DEFAULT_NAMES: t.Mapping[str, str] = {'reissue_reference': 'reissue_reference',
+                                      'allow_multiple_to_target': 'allow_multiple_to_target'}
 TRANSFER_FIELDS = tuple(f for f in TransferRequest.__dataclass_fields__)
 OBSERVATION_FIELDS = ('host', 'hardware_id', 'license_server', 'serial', 'valid_to', 'temporary', 'observed_at')
 TABLES = ('transfers', 'observations', 'events')
@@ -137,9 +141,12 @@ class Ledger:
         return found
 
     def _is_current(self) -> bool:
-        """A read-only look first, so that opening an up-to-date ledger never waits for the write lock."""
+        """A read-only look first, so that opening an up-to-date ledger never waits for the write lock. One
+        statement outside BEGIN ... COMMIT (autocommit: its own snapshot): one round trip per open, not three."""
         try:
-            return self.schema_version() == CURRENT_VERSION
+            with self._backend.translating_errors():
+                found = self._backend.execute(self._conn, 'SELECT MAX(version) FROM schema_version', ()).fetchall()
+            return bool(found) and found[0][0] == CURRENT_VERSION
         except LedgerError:
             return False  # no schema yet (or unreadable: the upgrade transaction will say why)
 
@@ -147,44 +154,126 @@ class Ledger:
         with self._transaction(write=False) as tx:
             return int(tx.value('SELECT MAX(version) FROM schema_version') or 0)
 
-    def _retrying(self, operation: t.Callable[[_Transaction], Outcome]) -> Outcome:
+    def _retrying(self, operation: t.Callable[[_Transaction], t.Any]) -> t.Any:
         """Run ``operation`` in a write transaction; a constraint refusal means another writer got there
         first, so run it again: this time the reading sees that writer's row and explains."""
-        for attempt in range(_RACE_RETRIES):
+        for _attempt in range(_RACE_RETRIES):
             try:
                 with self._transaction() as tx:
                     return operation(tx)
-            except ConstraintViolation:
-                if attempt == _RACE_RETRIES - 1:
-                    raise
-        raise AssertionError('unreachable')  # pragma: no cover
+            except ConstraintViolation as exc:
+                last = exc
+        raise LedgerError('ledger %s: the database refused the write %d times in a row although the ledger\'s '
+                          'own checks accepted it (another writer kept changing the same records, or the '
+                          'database holds rules this collection does not know): %s'
+                          % (self.location, _RACE_RETRIES, last))
+
+    def _lock(self, tx: _Transaction, *keys: str) -> None:
+        """Serialise the writers of the same keys (always taken in the order given: CAL, then target)."""
+        if self._backend.key_lock is not None:
+            # One round trip; the select list is evaluated left to right, so the order holds.
+            tx.run('SELECT ' + ', '.join([self._backend.key_lock] * len(keys)), keys)
 
     # -- transfers --------------------------------------------------------------------------------
 
-    def record_transfer(self, request: TransferRequest) -> Outcome:
-        """Record that ``request.cal_id`` moved (source already cleared). Recording the same transfer
-        again changes nothing; a second move of the CAL needs a Clearinghouse reissue reference."""
-        return self._retrying(lambda tx: self._record_transfer(tx, request))
+    def check_transfer(self, request: TransferRequest, allow_multiple_to_target: bool = False,
+                       names: t.Mapping[str, str] | None = None) -> list[str]:
+        """Why the ledger would refuse the transfer ``request`` now (empty: it would accept it). Read-only:
+        callers decide before they change anything; the writes check again (and the database's rules hold
+        whoever writes). An interrupted transfer of the same CAL between the same ends is accepted: a rerun
+        finishes it."""
+        with self._transaction(write=False) as tx:
+            history = _history(tx, request.cal_id)
+            if _pending_intent(history, request) is not None:
+                return []
+            return _refusals(tx, history, request, allow_multiple_to_target, {**DEFAULT_NAMES, **(names or {})})
 
-    def _record_transfer(self, tx: _Transaction, request: TransferRequest) -> Outcome:
-        history = tx.rows('SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence', (request.cal_id,))
+    def record_intent(self, request: TransferRequest, allow_multiple_to_target: bool = False,
+                      names: t.Mapping[str, str] | None = None,
+                      backups: t.Sequence[t.Mapping[str, t.Any]] = ()) -> Outcome:
+        """Record, before the client's store is deleted, that ``request.cal_id`` is about to leave
+        ``request.source_host`` (state ``intent_recorded``, with the verified backup of its view and every
+        backup of the removal in the event log). The same intent again (a rerun after a fault that left the
+        store in place) renews its backup; any rule that refuses the transfer refuses the intent."""
+        return self.record_intents([request], allow_multiple_to_target, names, backups)[0]
+
+    def record_intents(self, requests: t.Sequence[TransferRequest], allow_multiple_to_target: bool = False,
+                       names: t.Mapping[str, str] | None = None,
+                       backups: t.Sequence[t.Mapping[str, t.Any]] = ()) -> list[Outcome]:
+        """:meth:`record_intent` for every CAL of one removal, in one transaction: all or none."""
+        merged = {**DEFAULT_NAMES, **(names or {})}
+        return self._retrying(lambda tx: [self._record_intent(tx, request, allow_multiple_to_target, merged, backups)
+                                          for request in requests])
+
+    def _record_intent(self, tx: _Transaction, request: TransferRequest, allow_multiple_to_target: bool,
+                       names: t.Mapping[str, str], backups: t.Sequence[t.Mapping[str, t.Any]]) -> Outcome:
+        self._lock(tx, 'cal:' + request.cal_id, 'target:' + request.target_host)
+        history = _history(tx, request.cal_id)
+        pending = _pending_intent(history, request)
+        detail = {'backups': [dict(b) for b in backups]}
+        if pending is not None:
+            if (pending['backup_path'], pending['backup_sha256']) == (request.backup_path, request.backup_sha256):
+                return Outcome(False, pending)
+            record = tx.one('UPDATE transfers SET backup_path = ?, backup_sha256 = ?, updated_at = ? WHERE id = ? '
+                            'RETURNING *', (request.backup_path, request.backup_sha256, utc_now(), pending['id']))
+            tx.event('transfer_intent_renewed', detail, record, request.source_host, request.operator)
+            return Outcome(True, record)
+        refusals = _refusals(tx, history, request, allow_multiple_to_target, names)
+        if refusals:
+            raise TransferRefused('; '.join(refusals))
+        record = self._insert_transfer(tx, request, INTENT_STATE)
+        tx.event('transfer_intent_recorded', {**{k: v for k, v in record.items() if v is not None}, **detail},
+                 record, request.source_host, request.operator)
+        return Outcome(True, record)
+
+    def record_transfer(self, request: TransferRequest, allow_multiple_to_target: bool = False,
+                        names: t.Mapping[str, str] | None = None) -> Outcome:
+        """Record that ``request.cal_id`` moved (source cleared): moves its intent on to ``source_cleared``
+        when one was recorded, else records the transfer at once. Recording the same transfer again changes
+        nothing; a second move of the CAL needs a Clearinghouse reissue reference."""
+        return self._retrying(lambda tx: self._record_transfer(
+            tx, request, allow_multiple_to_target, {**DEFAULT_NAMES, **(names or {})}))
+
+    def _record_transfer(self, tx: _Transaction, request: TransferRequest, allow_multiple_to_target: bool,
+                         names: t.Mapping[str, str]) -> Outcome:
+        self._lock(tx, 'cal:' + request.cal_id, 'target:' + request.target_host)
+        history = _history(tx, request.cal_id)
+        pending = _pending_intent(history, request)
+        if pending is not None:
+            record = tx.one(
+                'UPDATE transfers SET state = ?, backup_path = ?, backup_sha256 = ?, updated_at = ? '
+                'WHERE id = ? AND state = ? RETURNING *',
+                ('source_cleared', request.backup_path or pending['backup_path'],
+                 request.backup_sha256 or pending['backup_sha256'], utc_now(), pending['id'], INTENT_STATE))
+            if record is None:
+                raise ConstraintViolation('transfer #%d changed concurrently' % pending['id'])
+            tx.event('transfer_marked', {'from': INTENT_STATE, 'to': 'source_cleared'}, record,
+                     request.source_host, request.operator)
+            return Outcome(True, record)
         same = _same_transfer(history, request)
         if same is not None:
             return Outcome(False, same)
-        _check_one_time_rule(history, request)
-        now = utc_now()
-        values = [getattr(request, f) for f in TRANSFER_FIELDS]
-        row_id = tx.value(
-            'INSERT INTO transfers (%s, sequence, state, created_at, updated_at) VALUES (%s, '
-            '(SELECT COALESCE(MAX(sequence), 0) + 1 FROM transfers WHERE cal_id = ?), ?, ?, ?) RETURNING id'
-            % (', '.join(TRANSFER_FIELDS), ', '.join('?' * len(TRANSFER_FIELDS))),
-            values + [request.cal_id, INITIAL_STATE, now, now])
-        record = tx.one('SELECT * FROM transfers WHERE id = ?', (row_id,))
-        if record is None:
-            raise AssertionError('transfer #%d vanished inside its own transaction' % row_id)
+        refusals = _refusals(tx, history, request, allow_multiple_to_target, names)
+        if refusals:
+            raise TransferRefused('; '.join(refusals))
+        record = self._insert_transfer(tx, request, INITIAL_STATE)
         tx.event('transfer_recorded', {k: v for k, v in record.items() if v is not None}, record,
                  request.source_host, request.operator)
         return Outcome(True, record)
+
+    @staticmethod
+    def _insert_transfer(tx: _Transaction, request: TransferRequest, state: str) -> Row:
+        now = utc_now()
+        values = [getattr(request, f) for f in TRANSFER_FIELDS]
+        # The sequence is allocated inside the locked transaction (see _lock); the unique index still holds.
+        record = tx.one(
+            'INSERT INTO transfers (%s, sequence, state, created_at, updated_at) VALUES (%s, '
+            '(SELECT COALESCE(MAX(sequence), 0) + 1 FROM transfers WHERE cal_id = ?), ?, ?, ?) RETURNING *'
+            % (', '.join(TRANSFER_FIELDS), ', '.join('?' * len(TRANSFER_FIELDS))),
+            values + [request.cal_id, state, now, now])
+        if record is None:
+            raise AssertionError('INSERT ... RETURNING returned no row')
+        return record
 
     def mark(self, state: str, transfer_id: int | None = None, cal_id: str | None = None,
              reissue_reference: str | None = None, operator: str | None = None) -> Outcome:
@@ -296,20 +385,53 @@ def _same_transfer(history: list[Row], request: TransferRequest) -> Row | None:
     return None
 
 
-def _check_one_time_rule(history: list[Row], request: TransferRequest) -> None:
-    if not history:
-        return
-    first = history[0]
-    if request.reissue_reference is None:
-        raise TransferRefused(
-            'CAL %r was already transferred (transfer #%d, %s -> %s, recorded %s); the TS CAL EULA allows one '
-            'transfer: record the Clearinghouse reissue reference (reissue_reference) to transfer it again'
-            % (request.cal_id, first['id'], first['source_host'], first['target_host'], first['created_at']))
-    used = [row for row in history if row['reissue_reference'] == request.reissue_reference]
-    if used:
-        raise TransferRefused('Clearinghouse reissue reference %r already covers transfer #%d of CAL %r; '
-                              'each reissue allows one transfer'
-                              % (request.reissue_reference, used[0]['id'], request.cal_id))
+def _history(tx: _Transaction, cal_id: str) -> list[Row]:
+    return tx.rows('SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence', (cal_id,))
+
+
+def _pending_intent(history: list[Row], request: TransferRequest) -> Row | None:
+    """The interrupted transfer (intent recorded, removal not yet confirmed) that ``request`` repeats."""
+    return _same_transfer([row for row in history if row['state'] == INTENT_STATE], request)
+
+
+def _refusals(tx: _Transaction, history: list[Row], request: TransferRequest, allow_multiple_to_target: bool,
+              names: t.Mapping[str, str]) -> list[str]:
+    """Every ledger rule that refuses ``request``, each saying what the ledger knows and what to set."""
+    refusals = []
+    if history:
+        latest = history[-1]
+        if latest['state'] == INTENT_STATE:
+            refusals.append(
+                'CAL %r has an interrupted transfer from %s to %s (transfer #%d, intent recorded %s, backup %s): '
+                'run that transfer again to finish it' % (request.cal_id, latest['source_host'],
+                                                          latest['target_host'], latest['id'], latest['created_at'],
+                                                          latest['backup_path'] or 'not recorded'))
+        elif request.reissue_reference is None:
+            refusals.append(
+                'CAL %r was already transferred to %s on %s (transfer #%d from %s, state %s); the TS CAL EULA '
+                'allows one transfer: set %s to the Clearinghouse reissue reference to transfer it again'
+                % (request.cal_id, latest['target_host'], latest['created_at'], latest['id'],
+                   latest['source_host'], latest['state'], names['reissue_reference']))
+        used = [row for row in history if request.reissue_reference is not None
+                and row['reissue_reference'] == request.reissue_reference]
+        if used:
+            refusals.append('Clearinghouse reissue reference %r (%s) already covers transfer #%d of CAL %r to %s; '
+                            'each reissue allows one transfer'
+                            % (request.reissue_reference, names['reissue_reference'], used[0]['id'],
+                               request.cal_id, used[0]['target_host']))
+    if not allow_multiple_to_target:
+        # CALs whose latest move ends at this target (a CAL that moved on from it no longer counts), from
+        # another source: the CALs of one client (two views, two CALs) move to its replacement together.
+        incoming = tx.rows('SELECT * FROM transfers AS t WHERE target_host = ? AND cal_id <> ? AND source_host <> ? '
+                           'AND sequence = (SELECT MAX(sequence) FROM transfers AS u WHERE u.cal_id = t.cal_id) '
+                           'ORDER BY id', (request.target_host, request.cal_id, request.source_host))
+        if incoming:
+            refusals.append('the target %s already receives %s; set %s to true to move another CAL onto it'
+                            % (request.target_host, ', '.join(
+                                'CAL %r (transfer #%d from %s, recorded %s, state %s)'
+                                % (row['cal_id'], row['id'], row['source_host'], row['created_at'], row['state'])
+                                for row in incoming), names['allow_multiple_to_target']))
+    return refusals
 
 
 def _find_transfer(tx: _Transaction, transfer_id: int | None, cal_id: str | None) -> Row:

@@ -19,8 +19,8 @@ The rules live here, in the database:
   transfer of a CAL is sequence 1; any later one needs a Clearinghouse reissue reference, and
   ``transfers_cal_reissue`` (unique ``cal_id, reissue_reference``) lets one reference cover one move.
   So at most one transfer per CAL ever lacks a reissue reference, whoever writes to the database.
-* ``transfers_state_flow``: state changes follow source_cleared -> server_revoked | reissue_requested
-  -> completed.
+* ``transfers_state_flow``: state changes follow (intent_recorded ->) source_cleared -> server_revoked |
+  reissue_requested -> completed (generated from ``TRANSITIONS``; v3 regenerates it for the intent state).
 * ``events_append_only``: the event log refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 * ``observations_once``: the same observation recorded twice is one row.
 """
@@ -30,16 +30,25 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-STATES = ('source_cleared', 'server_revoked', 'reissue_requested', 'completed')
-INITIAL_STATE = STATES[0]
-# The real procedure: clear the client, then revoke on the server or ask the Clearinghouse to reissue,
-# then the target is seen holding a license.
-TRANSITIONS = frozenset({
+# v1/v2 knew the procedure from the cleared client on; frozen here, because their migrations create the
+# CHECK and the trigger from them (a ledger created by an older release holds exactly these).
+_V1_STATES = ('source_cleared', 'server_revoked', 'reissue_requested', 'completed')
+_V1_TRANSITIONS = frozenset({
     ('source_cleared', 'server_revoked'),
     ('source_cleared', 'reissue_requested'),
     ('server_revoked', 'completed'),
     ('reissue_requested', 'completed'),
 })
+# v3: the intent. Recorded (which CALs, which verified backups with their sha256) BEFORE the first delete
+# on the client, so that no fault between the delete and the record can lose a removed CAL; moved on to
+# source_cleared once the removal is confirmed (or, after a fault, by the rerun that finds the store gone).
+INTENT_STATE = 'intent_recorded'
+STATES = (INTENT_STATE,) + _V1_STATES
+# A transfer recorded directly (the client was cleared by other means) starts here.
+INITIAL_STATE = 'source_cleared'
+# The real procedure: record the intent, clear the client, then revoke on the server or ask the
+# Clearinghouse to reissue, then the target is seen holding a license.
+TRANSITIONS = _V1_TRANSITIONS | {(INTENT_STATE, 'source_cleared')}
 WAITING_FOR_TARGET = ('server_revoked', 'reissue_requested')
 
 APPEND_ONLY_MESSAGE = 'the ledger event log is append-only'
@@ -71,9 +80,10 @@ def _quoted(values: t.Iterable[str]) -> str:
     return ', '.join("'%s'" % v for v in values)
 
 
-def _allowed_state_change() -> str:
-    """SQL truth of "OLD.state -> NEW.state is allowed", generated from TRANSITIONS."""
-    return ' OR '.join("(OLD.state = '%s' AND NEW.state = '%s')" % pair for pair in sorted(TRANSITIONS))
+def _state_change_refused(transitions: t.AbstractSet[tuple[str, str]]) -> str:
+    """SQL truth of "OLD.state -> NEW.state is not allowed", generated from ``transitions``."""
+    allowed = ' OR '.join("(OLD.state = '%s' AND NEW.state = '%s')" % pair for pair in sorted(transitions))
+    return 'NEW.state <> OLD.state AND NOT (%s)' % allowed
 
 
 def _refusing_trigger_function(name: str, message: str) -> str:
@@ -82,7 +92,14 @@ def _refusing_trigger_function(name: str, message: str) -> str:
             % (name, message))
 
 
-_STATE_CHANGE_REFUSED = 'NEW.state <> OLD.state AND NOT (%s)' % _allowed_state_change()
+def _state_flow_triggers(transitions: t.AbstractSet[tuple[str, str]]) -> PerDialect:
+    refused = _state_change_refused(transitions)
+    return PerDialect(
+        sqlite=("CREATE TRIGGER transfers_state_flow BEFORE UPDATE OF state ON transfers WHEN %s "
+                "BEGIN SELECT RAISE(ABORT, '%s'); END" % (refused, STATE_FLOW_MESSAGE),),
+        postgresql=('CREATE TRIGGER transfers_state_flow BEFORE UPDATE OF state ON transfers FOR EACH ROW '
+                    'WHEN (%s) EXECUTE FUNCTION tscal_transfers_state_flow()' % refused,),
+    )
 
 SCHEMA_VERSION_TABLE = ('CREATE TABLE IF NOT EXISTS schema_version ('
                         'version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)')
@@ -104,7 +121,7 @@ V1: tuple[Step, ...] = (
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         completed_at TEXT
-    )""" % _quoted(STATES),
+    )""" % _quoted(_V1_STATES),
     # v1 knew no reissues: a CAL moved once, full stop.
     'CREATE UNIQUE INDEX transfers_one_per_cal ON transfers (cal_id)',
     'CREATE INDEX transfers_by_target ON transfers (target_host, state)',
@@ -136,8 +153,6 @@ V1: tuple[Step, ...] = (
             "BEGIN SELECT RAISE(ABORT, '%s'); END" % APPEND_ONLY_MESSAGE,
             "CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events "
             "BEGIN SELECT RAISE(ABORT, '%s'); END" % APPEND_ONLY_MESSAGE,
-            "CREATE TRIGGER transfers_state_flow BEFORE UPDATE OF state ON transfers WHEN %s "
-            "BEGIN SELECT RAISE(ABORT, '%s'); END" % (_STATE_CHANGE_REFUSED, STATE_FLOW_MESSAGE),
         ),
         postgresql=(
             _refusing_trigger_function('tscal_events_append_only', APPEND_ONLY_MESSAGE),
@@ -146,10 +161,9 @@ V1: tuple[Step, ...] = (
             'CREATE TRIGGER events_append_only_truncate BEFORE TRUNCATE ON events '
             'FOR EACH STATEMENT EXECUTE FUNCTION tscal_events_append_only()',
             _refusing_trigger_function('tscal_transfers_state_flow', STATE_FLOW_MESSAGE),
-            'CREATE TRIGGER transfers_state_flow BEFORE UPDATE OF state ON transfers FOR EACH ROW '
-            'WHEN (%s) EXECUTE FUNCTION tscal_transfers_state_flow()' % _STATE_CHANGE_REFUSED,
         ),
     ),
+    _state_flow_triggers(_V1_TRANSITIONS),
 )
 
 # v2: Clearinghouse reissues. A CAL may move again when a reissue reference covers the move.
@@ -163,7 +177,52 @@ V2: tuple[Step, ...] = (
     'CREATE UNIQUE INDEX transfers_cal_reissue ON transfers (cal_id, reissue_reference)',
 )
 
-MIGRATIONS: t.Mapping[int, tuple[Step, ...]] = {1: V1, 2: V2}
+# v3: the intent state (see INTENT_STATE). SQLite cannot change a CHECK in place, so its transfers table is
+# rebuilt (same columns, same ids, so the events keep pointing at their transfers); PostgreSQL swaps the
+# constraint. Both regenerate the state-flow trigger from TRANSITIONS.
+_TRANSFER_COLUMNS = ('id, cal_id, license_server, license_serial, source_host, source_hardware_id, target_host, '
+                     'reason, operator, backup_path, backup_sha256, state, created_at, updated_at, completed_at, '
+                     'sequence, reissue_reference')
+V3: tuple[Step, ...] = (
+    PerDialect(
+        sqlite=(
+            """CREATE TABLE transfers_v3 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                cal_id TEXT NOT NULL CHECK (cal_id <> ''),
+                license_server TEXT,
+                license_serial TEXT,
+                source_host TEXT NOT NULL CHECK (source_host <> ''),
+                source_hardware_id TEXT,
+                target_host TEXT NOT NULL CHECK (target_host <> ''),
+                reason TEXT,
+                operator TEXT,
+                backup_path TEXT,
+                backup_sha256 TEXT CHECK (backup_sha256 IS NULL OR length(backup_sha256) = 64),
+                state TEXT NOT NULL DEFAULT 'source_cleared' CHECK (state IN (%s)),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                completed_at TEXT,
+                sequence INTEGER NOT NULL DEFAULT 1 CHECK (sequence >= 1),
+                reissue_reference TEXT
+                    CHECK ((sequence = 1 OR reissue_reference IS NOT NULL) AND reissue_reference <> '')
+            )""" % _quoted(STATES),
+            'INSERT INTO transfers_v3 (%s) SELECT %s FROM transfers' % (_TRANSFER_COLUMNS, _TRANSFER_COLUMNS),
+            'DROP TABLE transfers',  # its indexes and trigger go with it
+            'ALTER TABLE transfers_v3 RENAME TO transfers',
+            'CREATE INDEX transfers_by_target ON transfers (target_host, state)',
+            'CREATE UNIQUE INDEX transfers_cal_sequence ON transfers (cal_id, sequence)',
+            'CREATE UNIQUE INDEX transfers_cal_reissue ON transfers (cal_id, reissue_reference)',
+        ),
+        postgresql=(
+            'ALTER TABLE transfers DROP CONSTRAINT transfers_state_check',
+            'ALTER TABLE transfers ADD CONSTRAINT transfers_state_check CHECK (state IN (%s))' % _quoted(STATES),
+            'DROP TRIGGER transfers_state_flow ON transfers',
+        ),
+    ),
+    _state_flow_triggers(TRANSITIONS),
+)
+
+MIGRATIONS: t.Mapping[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3}
 CURRENT_VERSION = max(MIGRATIONS)
 
 

@@ -129,8 +129,8 @@ def test_report_reads_the_ledger_writes_0600_files_and_is_idempotent(run_playboo
     assert written['changed'] is True
     assert written['files'] == {fmt: str(report_dir / ('tscal-audit.' + fmt)) for fmt in ('html', 'json', 'csv')}
     assert written['totals']['hosts'] == 11 and written['totals']['not_reached'] == 2
-    assert written['totals']['transfers'] == {'source_cleared': 0, 'server_revoked': 1, 'reissue_requested': 1,
-                                              'completed': 0}
+    assert written['totals']['transfers'] == {'intent_recorded': 0, 'source_cleared': 0, 'server_revoked': 1,
+                                              'reissue_requested': 1, 'completed': 0}
     assert written['report_time'] == REPORT_TIME
     assert _mode(report_dir) == 0o700
     assert {p.name: _mode(p) for p in report_dir.iterdir()} == {

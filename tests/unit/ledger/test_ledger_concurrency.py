@@ -100,3 +100,32 @@ def test_concurrent_reissued_transfers_all_land(ledger_url: str, ledger: Ledger)
     reports = _run_processes(_record_same_cal, [(ledger_url, 'target-%d' % n, 'CH-%d' % n) for n in range(8)])
     assert reports == ['won'] * 8
     assert sorted(r['sequence'] for r in ledger.transfers(cal_id='CONTESTED')) == list(range(1, 10))
+
+
+def test_fifty_writers_with_distinct_reissue_references_all_land(ledger_url: str, ledger: Ledger) -> None:
+    # 16 §5: on PostgreSQL 22 of 50 failed with a raw "duplicate key value violates unique constraint
+    # transfers_cal_sequence" (each computed the same next sequence). The CAL's writers are serialised now.
+    reports = _run_processes(_record_same_cal, [(ledger_url, 'target-%d' % n, 'CH-%d' % n) for n in range(50)])
+    assert reports == ['won'] * 50
+    assert sorted(r['sequence'] for r in ledger.transfers(cal_id='CONTESTED')) == list(range(1, 51))
+
+
+def test_fifty_intents_for_one_target_have_one_winner_and_clear_refusals(ledger_url: str, ledger: Ledger) -> None:
+    reports = _run_processes(_record_target_contender, [(ledger_url, n) for n in range(50)])
+    assert reports.count('won') == 1
+    refusals = [r for r in reports if r != 'won']
+    assert len(refusals) == 49
+    assert all(r.startswith('refused: the target pc-busy already receives CAL ') for r in refusals), refusals[:3]
+    assert len(ledger.transfers()) == 1
+
+
+def _record_target_contender(url: str, worker: int, barrier: t.Any, reports: t.Any) -> None:
+    try:
+        with open_ledger(url) as ledger:
+            barrier.wait(timeout=60)
+            ledger.record_intent(TransferRequest('CAL-%d' % worker, 'src-%d' % worker, 'pc-busy'))
+        reports.put('won')
+    except TransferRefused as exc:
+        reports.put('refused: %s' % exc)
+    except Exception as exc:
+        reports.put('error: %r' % exc)

@@ -19,7 +19,7 @@ def transfer(cal: str = 'CAL-1', source: str = 'pc-old', target: str = 'pc-new',
 
 
 def test_new_ledger_has_current_schema(ledger: Ledger) -> None:
-    assert ledger.schema_version() == CURRENT_VERSION == 2
+    assert ledger.schema_version() == CURRENT_VERSION == 3
 
 
 def test_transfer_is_stored_with_all_fields(ledger: Ledger) -> None:
@@ -47,8 +47,8 @@ def test_same_transfer_twice_is_unchanged(ledger: Ledger) -> None:
 
 def test_second_transfer_of_a_cal_is_refused(ledger: Ledger) -> None:
     ledger.record_transfer(transfer())
-    with pytest.raises(TransferRefused, match=r"CAL 'CAL-1' was already transferred \(transfer #1, pc-old -> "
-                                              r"pc-new.*reissue reference"):
+    with pytest.raises(TransferRefused, match=r"CAL 'CAL-1' was already transferred to pc-new on \S+ \(transfer "
+                                              r"#1 from pc-old, state source_cleared\).*set reissue_reference"):
         ledger.record_transfer(transfer(source='pc-new', target='pc-third'))
     assert len(ledger.transfers()) == 1
 
@@ -58,7 +58,7 @@ def test_reissue_reference_allows_one_more_transfer(ledger: Ledger) -> None:
     second = ledger.record_transfer(transfer(source='pc-new', target='pc-third', reissue_reference='CH-777'))
     assert second.changed and second.record is not None
     assert (second.record['sequence'], second.record['reissue_reference']) == (2, 'CH-777')
-    with pytest.raises(TransferRefused, match="'CH-777' already covers transfer #2"):
+    with pytest.raises(TransferRefused, match=r"'CH-777' \(reissue_reference\) already covers transfer #2"):
         ledger.record_transfer(transfer(source='pc-third', target='pc-fourth', reissue_reference='CH-777'))
     with pytest.raises(TransferRefused, match='already transferred'):
         ledger.record_transfer(transfer(source='pc-third', target='pc-fourth'))
@@ -194,7 +194,7 @@ def test_event_detail_is_json(ledger: Ledger) -> None:
 def test_dry_run_writes_nothing(ledger_url: str, ledger: Ledger) -> None:
     ledger.record_transfer(transfer())
     with open_ledger(ledger_url, dry_run=True) as dry:
-        would = dry.record_transfer(transfer(cal='CAL-2'))
+        would = dry.record_transfer(transfer(cal='CAL-2', target='pc-other'))
         assert would.changed and would.record['cal_id'] == 'CAL-2'  # type: ignore[index]
         assert not dry.record_transfer(transfer()).changed
         assert dry.mark('server_revoked', transfer_id=1).changed

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 import report_stores as rs
-from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import ReportError, build_report
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import ReportError, build_report, render
 
 DAY = datetime.timedelta(days=1)
 
@@ -85,7 +85,8 @@ def test_totals(report):
     assert report['totals'] == {
         'hosts': 11, 'reached': 9, 'not_reached': 2, 'with_license': 8, 'without_license': 1, 'licenses': 11,
         'permanent': 5, 'temporary': 3, 'type_unknown': 0, 'expiring': 2, 'expired': 2, 'undecodable': 3,
-        'transfers': {'source_cleared': 0, 'server_revoked': 0, 'reissue_requested': 0, 'completed': 0}}
+        'transfers': {'intent_recorded': 0, 'source_cleared': 0, 'server_revoked': 0, 'reissue_requested': 0,
+                      'completed': 0}}
 
 
 def test_timeline_is_every_known_end_date_in_order(report):
@@ -149,8 +150,23 @@ def test_latest_transfer_in_each_direction(fleet):
     assert 'reason' not in host['transfer_out']
     assert _hosts(report)['pc-temporary']['transfer_out'] is None
     # Only transfers touching a host of the report are counted.
-    assert report['totals']['transfers'] == {'source_cleared': 0, 'server_revoked': 0, 'reissue_requested': 1,
-                                             'completed': 2}
+    assert report['totals']['transfers'] == {'intent_recorded': 0, 'source_cleared': 0, 'server_revoked': 0,
+                                             'reissue_requested': 1, 'completed': 2}
+
+
+def test_every_incoming_cal_and_interrupted_transfers_are_shown(fleet):
+    transfers = [
+        _transfer(1, 'pc-old', 'pc-permanent', 'completed', cal='CAL-A'),
+        _transfer(2, 'pc-other', 'pc-permanent', 'intent_recorded', cal='CAL-B'),
+    ]
+    report = build_report(fleet, transfers, rs.NOW)
+    host = _hosts(report)['pc-permanent']
+    assert [(row['cal_id'], row['state']) for row in host['transfers_in']] == [('CAL-A', 'completed'),
+                                                                               ('CAL-B', 'intent_recorded')]
+    assert report['totals']['transfers']['intent_recorded'] == 1
+    page = render(report, 'html')
+    assert page.count('CAL moving in') == 2
+    assert 'interrupted: removal not confirmed, run the transfer again' in page
 
 
 @pytest.mark.parametrize('kwargs,message', [

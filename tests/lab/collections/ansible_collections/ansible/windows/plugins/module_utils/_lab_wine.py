@@ -20,6 +20,11 @@ import typing as t
 PREFIX_ENV = 'WINEPREFIX'
 TMPDIR_ENV = 'LAB_WINE_TMPDIR'
 TIMEOUT_ENV = 'LAB_WINE_TIMEOUT'
+# Fault injection (see the lab.wine.prefix connection's fail_command / offline_after options).
+FAIL_COMMAND_ENV = 'LAB_WINE_FAIL_COMMAND'
+OFFLINE_AFTER_ENV = 'LAB_WINE_OFFLINE_AFTER'
+OFFLINE_MARKER = 'lab-offline'
+RUN_AFTER_ENV = 'LAB_WINE_RUN_AFTER'
 DEFAULT_TIMEOUT = 60.0
 PATHEXT = ('.com', '.exe', '.bat', '.cmd')
 SEARCH_DIRS = ('C:\\windows\\system32', 'C:\\windows')

@@ -31,6 +31,7 @@ import json
 import ntpath
 import os
 import re
+import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ansible.windows.plugins.module_utils import _lab_wine
@@ -224,10 +225,19 @@ def main() -> None:
     _log(argv)
     _run_before(argv)
     run_argv, denied = _inject_faults([program] + argv[1:], prefix)
-    if denied:
+    fail_command = os.environ.get(_lab_wine.FAIL_COMMAND_ENV)
+    if denied or (fail_command and re.search(fail_command, cmd)):
+        # Lab fault injection (command_faults per step, or the connection's fail_command for the whole command).
         rc, out, err = 1, b'', (ACCESS_DENIED + '\r\n').encode()
     else:
         rc, out, err = _lab_wine.run_wine(run_argv, stdin=stdin, cwd=cwd)
+    if os.environ.get(_lab_wine.OFFLINE_AFTER_ENV) and re.search(os.environ[_lab_wine.OFFLINE_AFTER_ENV], cmd):
+        # Lab fault injection (the connection's offline_after): the host drops off after this command ran.
+        open(os.path.join(prefix, _lab_wine.OFFLINE_MARKER), 'w').close()
+    run_after = json.loads(os.environ.get(_lab_wine.RUN_AFTER_ENV) or '[]')
+    if run_after and re.search(run_after[0], cmd):
+        # Lab fault injection (the connection's run_after): something happens on the controller right now.
+        subprocess.run([str(a) for a in run_after[1]], capture_output=True, check=False, timeout=120)
     end = datetime.datetime.now(datetime.timezone.utc)
     delta = end - start
     result = dict(

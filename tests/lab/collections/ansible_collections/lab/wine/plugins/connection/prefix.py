@@ -65,11 +65,63 @@ options:
     default: ''
     vars:
       - name: ansible_wine_command_log
+  fail_command:
+    description:
+      - "Fault injection - a regular expression; a win_command whose command line matches it fails as reg.exe
+        does when access is denied (rc 1, C(ERROR: Access is denied.)) without running."
+    type: str
+    default: ''
+    vars:
+      - name: ansible_wine_fail_command
+  offline_after:
+    description:
+      - Fault injection - a regular expression; once a win_command whose command line matches it has run, the
+        host is unreachable (every later call raises AnsibleConnectionFailure) until the marker file
+        C(<prefix>/lab-offline) is removed.
+    type: str
+    default: ''
+    vars:
+      - name: ansible_wine_offline_after
+  run_after:
+    description:
+      - Fault injection - C([regex, argv]); once a win_command whose command line matches the regular expression
+        has run, the stand-in runs argv on the controller (for example, stop the ledger's database right after
+        the backup export).
+    type: list
+    elements: raw
+    default: []
+    vars:
+      - name: ansible_wine_run_after
+  kill_after:
+    description:
+      - Fault injection for kill tests - after the Nth module execution or file transfer of the run (counted in
+        O(kill_count_file)), SIGKILL the parent ansible-playbook process, as an operator's kill -9 or a lost
+        session would. The worker goes on (ansible-core workers call setsid, so they outlive their parent) unless
+        O(kill_worker) is set. Every worker that passes records its pid in C(<kill_count_file>.pids), so the
+        test can wait for them.
+    type: int
+    default: 0
+    vars:
+      - name: ansible_wine_kill_after
+  kill_count_file:
+    description: The counter of O(kill_after) (one per run).
+    type: path
+    default: ''
+    vars:
+      - name: ansible_wine_kill_count_file
+  kill_worker:
+    description: With O(kill_after), kill the worker at the same moment too.
+    type: bool
+    default: false
+    vars:
+      - name: ansible_wine_kill_worker
 """
 
+import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -93,13 +145,33 @@ class Connection(ConnectionBase):
     allow_executable = False
 
     def _connect(self) -> Connection:
+        prefix = self.get_option('wine_prefix')
+        if os.path.exists(os.path.join(prefix, _lab_wine.OFFLINE_MARKER)):
+            raise AnsibleConnectionFailure('lab host %s is unreachable (fault injected by offline_after)'
+                                           % self._play_context.remote_addr)
         if not self._connected:
-            prefix = self.get_option('wine_prefix')
             if not os.path.isdir(os.path.join(prefix, 'drive_c')):
                 raise AnsibleConnectionFailure('lab host %s: %s is not a booted Wine prefix'
                                                % (self._play_context.remote_addr, prefix))
             self._connected = True
         return self
+
+    def _kill_point(self) -> None:
+        """The kill_after fault: count this step; at the Nth, SIGKILL ansible-playbook (and the worker)."""
+        count_file = self.get_option('kill_count_file')
+        limit = self.get_option('kill_after')
+        if not count_file or not limit:
+            return
+        with open(count_file, 'a+') as counter:
+            fcntl.flock(counter, fcntl.LOCK_EX)
+            counter.seek(0)
+            count = len(counter.read().splitlines()) + 1
+            counter.write('%d\n' % os.getpid())
+            counter.flush()
+        if count == limit:
+            os.kill(os.getppid(), signal.SIGKILL)
+            if self.get_option('kill_worker'):
+                os.kill(os.getpid(), signal.SIGKILL)
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -110,6 +182,9 @@ class Connection(ConnectionBase):
         env['LAB_WINE_COMMAND_FAULTS'] = json.dumps(list(self.get_option('command_faults') or []))
         env['LAB_WINE_COMMAND_LOG'] = self.get_option('command_log') or ''
         env['LAB_WINE_COMMAND_BEFORE'] = json.dumps(dict(self.get_option('command_before') or {}))
+        env[_lab_wine.FAIL_COMMAND_ENV] = self.get_option('fail_command') or ''
+        env[_lab_wine.OFFLINE_AFTER_ENV] = self.get_option('offline_after') or ''
+        env[_lab_wine.RUN_AFTER_ENV] = json.dumps(self.get_option('run_after') or [])
         return env
 
     def exec_command(self, cmd: str, in_data: bytes | None = None, sudoable: bool = True) -> tuple[int, bytes, bytes]:
@@ -120,6 +195,7 @@ class Connection(ConnectionBase):
         # so no wineserver ever holds these pipes open.
         proc = subprocess.run(['/bin/sh', '-c', cmd], input=in_data or b'', capture_output=True,
                               env=self._environment(), check=False)
+        self._kill_point()
         return proc.returncode, proc.stdout, proc.stderr
 
     def _map(self, windows_path: str) -> str:
@@ -145,6 +221,7 @@ class Connection(ConnectionBase):
         os.close(fd)
         shutil.copyfile(in_path, staging)
         os.replace(staging, target)
+        self._kill_point()
 
     def fetch_file(self, in_path: str, out_path: str) -> None:
         super().fetch_file(in_path, out_path)
@@ -159,6 +236,7 @@ class Connection(ConnectionBase):
             data = src.read()
         with open(to_bytes(out_path), 'wb') as dst:
             dst.write(self._inject_fault(data))
+        self._kill_point()
 
     def _inject_fault(self, data: bytes) -> bytes:
         fault = self.get_option('fetch_fault')
