@@ -12,6 +12,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import describe_licenses, permanent_licenses
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
@@ -25,6 +26,7 @@ class ActionModule(WindowsActionBase):
         backup_dir=dict(type='path'),
         remote_backup_dir=dict(type='str', default=store.DEFAULT_REMOTE_BACKUP_DIR),
         backup=dict(type='path'),
+        remove_permanent=dict(type='bool', default=False),
     )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -35,7 +37,7 @@ class ActionModule(WindowsActionBase):
         try:
             views = store.normalize_views(args['registry_views'])
         except ValueError as exc:
-            raise AnsibleActionFail(to_native(exc)) from exc
+            raise AnsibleActionFail(to_native(exc)) from None
         self._host = task_vars.get('inventory_hostname', 'localhost')
 
         try:
@@ -46,7 +48,7 @@ class ActionModule(WindowsActionBase):
             else:
                 outcome = self._present(args, task_vars)
         except store.BackupError as exc:
-            raise AnsibleActionFail(to_native(exc)) from exc
+            raise AnsibleActionFail(to_native(exc)) from None
         result.update(outcome)
         result['module_executions'] = self.module_executions
         return result
@@ -70,8 +72,9 @@ class ActionModule(WindowsActionBase):
         present = [view for view in views if found[view] is not None]
         report = {view: store.summary(found[view]) for view in views}
         outcome: dict[str, t.Any] = {'changed': bool(present), 'views': report}
+        self._refuse_permanent(report, present, args)
         if self._task.diff:
-            outcome['diff'] = [{'before_header': store.view_label(view), 'before': store.render(found[view]),
+            outcome['diff'] = [{'before_header': store.view_label(view), 'before': self._diff_text(found[view], report[view]),
                                 'after_header': store.view_label(view), 'after': ''} for view in present]
         if not present:
             outcome['msg'] = 'the client license store is absent; nothing to do'
@@ -96,6 +99,23 @@ class ActionModule(WindowsActionBase):
             self._delete(view, report[view]['backup'], task_vars)
         outcome['msg'] = 'backed up and removed the store in view(s) %s' % ', '.join(present)
         return outcome
+
+    @staticmethod
+    def _refuse_permanent(report: dict[str, t.Any], present: list[str], args: dict[str, t.Any]) -> None:
+        # Decided before any change: a permanent CAL is a purchase; outside a transfer, removing it needs an opt-in.
+        held = {view: permanent_licenses(report[view]) for view in present}
+        held = {view: names for view, names in held.items() if names}
+        if held and not args['remove_permanent']:
+            raise AnsibleActionFail(
+                'the store holds a permanent CAL (%s); nothing was changed. Move a CAL with the transfer playbook; '
+                'to discard it anyway set remove_permanent=true (reset_license_store.yml: '
+                '-e reset_license_store_remove_permanent=true)'
+                % '; '.join('view %s: %s' % (view, ', '.join(names)) for view, names in held.items()))
+
+    def _diff_text(self, doc: RegDocument | None, summary: dict[str, t.Any]) -> str:
+        # The decoded licenses are what a reviewer checks; the raw tree (a long hex dump) only from -vvv.
+        text = describe_licenses(summary)
+        return text + '\n' + store.render(doc) if self._display.verbosity >= 3 else text
 
     def _backup(self, view: str, queried: RegDocument, stamp: str, local_dir: str, remote_dir: str,
                 task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -191,7 +211,7 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('the store in view %s exists and differs from %s; remove it first with '
                                     'state=absent (which backs it up), then restore' % (view, backup_file))
         outcome['diff'].append({'before_header': store.view_label(view), 'before': '',
-                                'after_header': backup_file, 'after': store.render(wanted)})
+                                'after_header': backup_file, 'after': self._diff_text(wanted, store.summary(wanted))})
         if self._task.check_mode:
             return True
 
@@ -202,7 +222,7 @@ class ActionModule(WindowsActionBase):
         try:
             self._connection.put_file(backup_file, source)
         except AnsibleError as exc:
-            raise AnsibleActionFail('copying %s to %s failed: %s' % (backup_file, source, to_native(exc))) from exc
+            raise AnsibleActionFail('copying %s to %s failed: %s' % (backup_file, source, to_native(exc))) from None
         res = self._run_command(store.reg_import(view, source), task_vars)
         if res.rc != store.RC_OK:
             raise AnsibleActionFail('reg import of %s (view %s) failed (rc %d: %s)' % (source, view, res.rc, res.message))

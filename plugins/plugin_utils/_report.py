@@ -41,6 +41,8 @@ from ._ledger import STATES, LedgerError, format_timestamp, normalize_timestamp
 
 FORMATS = ('html', 'json', 'csv')
 DEFAULT_TITLE = 'TS/RDS client license audit'
+# The one default of the "expiring" window: the report's, the audit role's and the ledger inventory's.
+DEFAULT_EXPIRING_DAYS = 30
 GENERATOR = 'tslicensing.cal.license_report'
 NOT_REACHED = 'not reached'
 NO_LICENSE = 'no license'
@@ -344,7 +346,7 @@ def _timeline(hosts: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
     return sorted(entries, key=lambda e: (parse_time(e['valid_to'], 'valid_to'), e['host'], e['key']))
 
 
-def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: int = 30,
+def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: int = DEFAULT_EXPIRING_DAYS,
                  title: str = DEFAULT_TITLE, ledger: str | None = None) -> dict[str, t.Any]:
     """The report as data: per host rows, latest transfers, totals and a sorted timeline of expiries.
 

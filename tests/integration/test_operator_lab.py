@@ -1,0 +1,165 @@
+"""The collection run the way operators really run it (issue 11): explicit hosts, --limit, failures that stop a
+batch, AWX's blank survey answers, opt-ins, and what the operator reads. Real ansible-playbook runs on a Wine
+lab fleet; every registry assertion reads the prefix through Wine's reg.exe.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import shutil
+
+import pytest
+import yaml
+from fleet import HostSpec
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PLAYBOOKS = REPO / 'playbooks'
+SURVEYS = REPO / 'awx' / 'surveys'
+SCENARIOS = REPO / 'tests' / 'integration' / 'license_server' / 'scenarios'
+
+HOSTS = {
+    'op-perm': HostSpec('win10-pro', {'64': 'permanent-license'}),
+    'op-temp': HostSpec('win10-pro', {'64': 'temporary-license'}),
+    'op-old': HostSpec('win10-pro', {'64': 'one-license'}),  # the real license: temporary, expired in 2007
+    'op-new': HostSpec('win11-home', {}),
+    'licsrv': HostSpec('server2022', {'64': 'temporary-license'}),
+}
+
+
+@pytest.fixture(scope='module')
+def lab(lab_factory):
+    made = lab_factory('operator', HOSTS)
+    # The inventory an operator has: clients, a license server in license_servers, a host the ledger
+    # inventory knows only from the ledger, and a client that is switched off.
+    inventory = json.loads(made.inventory.read_text())
+    clients = inventory['all']['children']['lab_clients']['hosts']
+    server = clients.pop('licsrv')
+    offline = dict(clients['op-new'], ansible_wine_prefix=str(made.workdir / 'no-such-prefix'))
+    clients['op-down'] = offline
+    inventory['all']['children']['license_servers'] = {'hosts': {'licsrv': server}}
+    inventory['all']['children']['ledger_only'] = {'hosts': {'op-gone': dict(offline)}}
+    made.inventory.write_text(json.dumps(inventory, indent=2))
+    return made
+
+
+def _store(lab, host, view='64'):
+    return lab.fleet.export_store(host, view)
+
+
+def _run(lab, playbook, extra_vars=None, **kwargs):
+    kwargs.setdefault('json_output', False)
+    return lab.playbook(PLAYBOOKS / ('%s.yml' % playbook), extra_vars=extra_vars, **kwargs)
+
+
+def _flat(run):
+    return ' '.join((run.stdout + run.stderr).split())
+
+
+def _summary(run):
+    text = run.stdout[run.stdout.rindex('Show the summary'):]
+    return ' '.join(text.split())
+
+
+# -- section 2: no destructive default ------------------------------------------------------------
+
+@pytest.mark.parametrize('playbook, variable', [('reset_license_store', 'reset_license_store_hosts'),
+                                                ('restore', 'restore_hosts')])
+def test_destructive_playbooks_need_an_explicit_host_pattern(lab, tmp_path, playbook, variable):
+    before = {host: _store(lab, host) for host in ('op-perm', 'op-temp')}
+    for blank in ({}, {variable: None}, {variable: ''}):
+        run = _run(lab, playbook, dict(blank, reset_license_store_backup_dir=str(tmp_path)), check=True)
+        assert run.rc != 0
+        assert '%s is not set: name the hosts to act on' % variable in _flat(run)
+        assert 'e.g. -e %s=pc042' % variable in _flat(run)
+    assert {host: _store(lab, host) for host in ('op-perm', 'op-temp')} == before
+
+
+def test_a_pattern_matching_nothing_fails_naming_it(lab, tmp_path):
+    run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'tmp01',
+                                            'reset_license_store_backup_dir': str(tmp_path)})
+    assert run.rc != 0 and 'reset_license_store_hosts=tmp01 matches no host in the inventory' in _flat(run)
+    # Only license servers and hosts known only to the ledger: nothing this playbook may act on.
+    protected = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'license_servers:ledger_only',
+                                                  'reset_license_store_backup_dir': str(tmp_path)})
+    assert protected.rc != 0
+    assert ('reset_license_store_hosts=license_servers:ledger_only matches no host this playbook may act on '
+            '(left out: ') in _flat(protected)
+    assert _store(lab, 'licsrv') is not None and not any(tmp_path.iterdir())
+
+
+def test_reset_of_all_never_touches_license_servers_and_refuses_a_permanent_cal(lab, tmp_path):
+    before = {host: _store(lab, host) for host in HOSTS}
+    run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'all',
+                                            'reset_license_store_backup_dir': str(tmp_path)}, check=True)
+    flat = _flat(run)
+    assert 'left out licsrv, op-gone' in flat
+    assert 'licsrv' not in run.stdout.split('PLAY RECAP')[-1]
+    # The permanent CAL is refused before any change (in check mode too), naming the opt-in.
+    assert run.rc != 0
+    summary = _summary(run)
+    assert 'op-perm: FAILED' in summary and 'holds a permanent CAL (view 64: LICENSE000)' in summary
+    assert '-e reset_license_store_remove_permanent=true' in summary
+    assert {host: _store(lab, host) for host in HOSTS} == before
+
+
+def test_removing_a_permanent_cal_needs_the_opt_in_and_the_plan_counts_kinds(lab, tmp_path):
+    before = _store(lab, 'op-perm')
+    run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'op-perm,op-old',
+                                            'reset_license_store_remove_permanent': True,
+                                            'reset_license_store_backup_dir': str(tmp_path)}, check=True, diff=True)
+    assert run.rc == 0, run.stdout
+    summary = _summary(run)
+    # Only the unexpired permanent CAL counts as freed; the real license is temporary and expired in 2007.
+    assert 'Reset (check mode: nothing was changed): 2 host(s), 2 would be changed, 0 backup(s) written, ' \
+           '1 CAL(s) would be freed' in summary
+    assert 'op-perm: would back up and remove the store in view(s) 64 (1 license(s): 1 permanent)' in summary
+    assert 'op-old: would back up and remove the store in view(s) 64 (1 license(s): 1 expired)' in summary
+    # --diff shows the decoded licenses, not the key's hex dump.
+    diff = run.stdout[run.stdout.index('TASK [tslicensing.cal.client_license'):]
+    assert re.search(r'-LICENSE000: permanent, license server \S+, valid to 20\d\d-\d\d-\d\dT[\d:]+Z, issued to op-perm',
+                     diff, re.IGNORECASE), diff[:3000]
+    assert 'ClientHWID' not in diff and 'hex:' not in diff
+    assert _store(lab, 'op-perm') == before and not any(tmp_path.iterdir())
+
+
+def test_limit_keeps_the_summary_and_a_limit_leaving_nothing_fails(lab, tmp_path):
+    run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'op-perm,op-new',
+                                            'reset_license_store_backup_dir': str(tmp_path)}, limit='op-new')
+    assert run.rc == 0, run.stdout
+    assert 'Reset: 1 host(s), 0 changed' in _summary(run) and 'op-new: the client license store is absent' in _summary(run)
+    empty = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'op-perm',
+                                              'reset_license_store_backup_dir': str(tmp_path)}, limit='op-new')
+    assert empty.rc != 0
+    assert ('--limit op-new leaves none of the 1 host(s) reset_license_store_hosts=op-perm matches') in _flat(empty)
+
+
+def test_a_failure_that_stops_the_run_still_prints_the_summary(lab, tmp_path):
+    before = _store(lab, 'op-temp')
+    run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'op-down,op-temp',
+                                            'reset_license_store_serial': 1,
+                                            'reset_license_store_backup_dir': str(tmp_path)})
+    assert run.rc != 0
+    summary = _summary(run)
+    assert 'op-down: FAILED' in summary and 'not a booted Wine prefix' in summary
+    assert 'op-temp: LEFT: not started, the run stopped before its batch' in summary
+    assert 'stopped: more than 0% of the batch op-down failed; 1 host(s) left not started: op-temp' in _flat(run)
+    assert _store(lab, 'op-temp') == before
+
+
+def test_a_failure_message_says_its_facts_once(lab, tmp_path):
+    # A damaged download: the backup is refused, nothing is deleted, and the message says so once (ansible-core
+    # 2.19 appends a chained exception's text to the message).
+    before = _store(lab, 'op-temp')
+    run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'op-temp', 'ansible_wine_fetch_fault': 'corrupt',
+                                            'reset_license_store_backup_dir': str(tmp_path)})
+    assert run.rc != 0
+    summary = _summary(run)
+    assert summary.count('nothing was deleted') == 1 and summary.count('is not a valid .reg export') == 1, summary
+    start = run.stdout.index('fatal: [op-temp]')
+    fatal = run.stdout[start:run.stdout.index('TASK [', start)]
+    assert fatal.count('nothing was deleted') == 1, fatal
+    assert _store(lab, 'op-temp') == before
