@@ -163,3 +163,51 @@ def test_a_failure_message_says_its_facts_once(lab, tmp_path):
     fatal = run.stdout[start:run.stdout.index('TASK [', start)]
     assert fatal.count('nothing was deleted') == 1, fatal
     assert _store(lab, 'op-temp') == before
+
+
+# -- transfer: --limit, bad requests once, batch sizes ---------------------------------------------------
+
+def _transfer_vars(tmp_path, **variables):
+    extra = {'transfer_reason': 'hardware replaced', 'transfer_license_server_version': '2019',
+             'transfer_ledger': 'sqlite:///%s' % (tmp_path / 'ledger.sqlite3'),
+             'transfer_backup_dir': str(tmp_path / 'backups')}
+    extra.update(variables)
+    return extra
+
+
+def test_a_refusal_under_limit_fails_the_run(lab, tmp_path):
+    before = _store(lab, 'op-temp')
+    run = _run(lab, 'transfer', _transfer_vars(tmp_path, transfer_source='op-temp', transfer_target='op-new'),
+               limit='op-temp')
+    assert run.rc != 0, run.stdout
+    assert 'op-temp: REFUSED: the source holds no permanent per-device CAL' in _summary(run)
+    assert '1 host(s) refused, left unchanged: op-temp' in _flat(run), run.stdout[-2500:]
+    assert _store(lab, 'op-temp') == before
+
+
+def test_a_bad_request_is_refused_once_in_a_few_lines(lab, tmp_path):
+    extra = _transfer_vars(tmp_path, transfer_source='op-perm,op-temp', transfer_target=None, transfer_reason='')
+    del extra['transfer_license_server_version']
+    run = _run(lab, 'transfer', extra)
+    assert run.rc != 0
+    assert run.stdout.count('fatal: [') == 1  # once, not per host
+    assert 'argument_spec_data' not in run.stdout and 'validate_args_context' not in run.stdout
+    assert len(run.stdout.splitlines()) < 60, run.stdout
+    message = _run(lab, 'transfer', extra, json_output=True).result(
+        'op-perm', 'Refuse a request that misses what every transfer needs')['msg']
+    assert message.startswith('transfer.yml refused, nothing was changed: ')
+    assert ('transfer_reason is not set: say why the CAL moves (recorded in the ledger), e.g. '
+            '-e "transfer_reason=hardware replaced"') in message
+    assert 'transfer_license_server_version is not set: give the license server generation' in message
+    assert 'no transfer_target for op-perm, op-temp: name the client receiving the CAL' in message
+
+
+@pytest.mark.parametrize('variable, value, message', [
+    ('transfer_serial', 'abc', 'transfer_serial=abc is not a batch size: give a number of hosts (10) or a percentage (25%)'),
+    ('transfer_max_fail_percentage', 'lots', 'transfer_max_fail_percentage=lots is not a percentage'),
+])
+def test_a_bad_batch_setting_is_a_clean_error(lab, tmp_path, variable, value, message):
+    run = _run(lab, 'transfer', _transfer_vars(tmp_path, transfer_source='op-temp', transfer_target='op-new',
+                                               **{variable: value}), check=True)
+    assert run.rc != 0 and message in _flat(run)
+    assert 'Traceback' not in run.stdout + run.stderr
