@@ -211,3 +211,34 @@ def test_a_bad_batch_setting_is_a_clean_error(lab, tmp_path, variable, value, me
                                                **{variable: value}), check=True)
     assert run.rc != 0 and message in _flat(run)
     assert 'Traceback' not in run.stdout + run.stderr
+
+
+# -- audit: --limit, a pattern matching nothing, dated reports ------------------------------------------
+
+def _audit(lab, tmp_path, report_time, **variables):
+    extra = {'audit_ledger': 'sqlite:///%s' % (tmp_path / 'ledger.sqlite3'), 'audit_report_dir': str(tmp_path / 'reports'),
+             'audit_report_time': report_time}
+    extra.update(variables)
+    return extra
+
+
+def test_audit_under_limit_records_and_reports_and_never_destroys_a_report(lab, tmp_path):
+    reports = tmp_path / 'reports'
+    run = _run(lab, 'audit', _audit(lab, tmp_path, '2026-03-01T08:00:00Z'), limit='op-temp,op-old')
+    assert run.rc == 0, run.stdout[-3000:]
+    latest = json.loads((reports / 'tscal-audit.json').read_text())
+    assert [host['host'] for host in latest['hosts']] == ['op-old', 'op-temp']
+    assert (reports / 'tscal-audit-20260301T080000Z.json').read_bytes() == (reports / 'tscal-audit.json').read_bytes()
+    assert 'Audit: 2 host(s)' in _summary(run) and 'op-old: view 32: no store; view 64: 1 license(s): 1 expired' in _summary(run)
+
+    # A pattern matching nothing fails, naming it, and writes nothing.
+    nothing = _run(lab, 'audit', _audit(lab, tmp_path, '2026-03-02T08:00:00Z', audit_hosts='multi1'))
+    assert nothing.rc != 0 and 'audit_hosts=multi1 matches no host in the inventory' in _flat(nothing)
+    # An audit that reaches nobody keeps its dated copy but leaves the latest report as it was.
+    down = _run(lab, 'audit', _audit(lab, tmp_path, '2026-03-03T08:00:00Z', audit_hosts='op-down'))
+    assert down.rc != 0
+    assert 'Latest report left as it was (no host was reached)' in _flat(down)
+    assert json.loads((reports / 'tscal-audit.json').read_text()) == latest
+    assert json.loads((reports / 'tscal-audit-20260303T080000Z.json').read_text())['totals']['not_reached'] == 1
+    assert sorted(path.name for path in reports.glob('*.json')) == [
+        'tscal-audit-20260301T080000Z.json', 'tscal-audit-20260303T080000Z.json', 'tscal-audit.json']
