@@ -242,3 +242,64 @@ def test_audit_under_limit_records_and_reports_and_never_destroys_a_report(lab, 
     assert json.loads((reports / 'tscal-audit-20260303T080000Z.json').read_text())['totals']['not_reached'] == 1
     assert sorted(path.name for path in reports.glob('*.json')) == [
         'tscal-audit-20260301T080000Z.json', 'tscal-audit-20260303T080000Z.json', 'tscal-audit.json']
+
+
+# -- AWX: every survey with its blank optional answers -------------------------------------------------
+
+# What an operator types into the required questions that have no default.
+ANSWERS = {'audit_hosts': 'op-temp,op-old', 'reset_license_store_hosts': 'op-old', 'restore_hosts': 'op-old',
+           'transfer_source': 'op-temp', 'transfer_reason': 'hardware replaced'}
+
+
+def _survey_extra_vars(survey, blank):
+    """The extra vars AWX sends for a survey: the answers or defaults of required questions (multiselect as a
+    list, integer as int), and ``blank`` (None or "") for every optional question left empty (awx#16205)."""
+    extra = {}
+    for question in yaml.safe_load(survey.read_text())['spec']:
+        name = question['variable']
+        if not question['required']:
+            extra[name] = blank
+        elif name in ANSWERS:
+            extra[name] = ANSWERS[name]
+        elif question['type'] == 'multiselect':
+            extra[name] = [line for line in question['default'].splitlines() if line]
+        else:
+            extra[name] = question['default']
+    return extra
+
+
+@pytest.mark.parametrize('blank', [None, ''], ids=['null', 'empty'])
+def test_every_survey_runs_with_blank_optional_answers(lab, tmp_path, blank):
+    env = {'TSCAL_LEDGER_URL': 'sqlite:///%s' % (tmp_path / 'ledger.sqlite3'), 'TSCAL_BACKUP_DIR': str(tmp_path / 'b'),
+           'TSCAL_REPORT_DIR': str(tmp_path / 'reports')}
+    surveys = {path.stem: _survey_extra_vars(path, blank) for path in sorted(SURVEYS.glob('*.yml'))}
+    assert set(surveys) == {'audit', 'reset_license_store', 'restore', 'transfer'}
+    before = _store(lab, 'op-old')
+
+    audit = _run(lab, 'audit', surveys['audit'], env=env)
+    assert audit.rc == 0, audit.stdout[-3000:]
+    assert 'Audit: 2 host(s)' in _summary(audit) and (tmp_path / 'reports' / 'tscal-audit.html').is_file()
+    assert 'expiring within 30 days' in _flat(audit)
+
+    reset = _run(lab, 'reset_license_store', surveys['reset_license_store'], env=env)
+    assert reset.rc == 0, reset.stdout[-3000:]
+    assert 'op-old: backed up and removed the store in view(s) 64 (1 license(s): 1 expired)' in _summary(reset)
+    assert list((tmp_path / 'b' / 'op-old').glob('*.reg')) and _store(lab, 'op-old') is None
+
+    restore = _run(lab, 'restore', surveys['restore'], env=env)
+    assert restore.rc == 0, restore.stdout[-3000:]
+    assert 'op-old: restored the store in view(s) 64' in _summary(restore) and _store(lab, 'op-old') == before
+
+    # The rollout's target comes from the source's host_vars: the blank survey target does not hide it.
+    inventory = lab.inventory.read_text()
+    data = json.loads(inventory)
+    data['all']['children']['lab_clients']['hosts']['op-temp']['transfer_target'] = 'op-new'
+    lab.inventory.write_text(json.dumps(data))
+    try:
+        transfer = _run(lab, 'transfer', surveys['transfer'], env=env, check=True)
+    finally:
+        lab.inventory.write_text(inventory)
+    assert transfer.rc == 2, transfer.stdout[-3000:]
+    summary = _summary(transfer)
+    assert 'op-temp: REFUSED: the source holds no permanent per-device CAL' in summary
+    assert 'None' not in summary and 'no transfer_target' not in summary
