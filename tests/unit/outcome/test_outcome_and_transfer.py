@@ -144,6 +144,8 @@ def test_transfer_outcome_adds_the_server_and_the_ledger():
                                  'revoked 2; ledger: server_revoked')
     without_server = _transfer.transfer_outcome(store, transfers, 'pc-new', None, [], check_mode=True)
     assert without_server['detail'].startswith('would transfer LS/0x1 to pc-new;')
+    assert 'would record the transfer in the ledger (source_cleared)' in without_server['detail']
+    assert 'ledger: ' not in without_server['detail']
     assert without_server['detail'].endswith('a Clearinghouse reissue is needed (transfer_reissue_reference records it)')
     assert without_server['cals_revoked'] == 0
 
