@@ -228,6 +228,12 @@ def test_audit_under_limit_records_and_reports_and_never_destroys_a_report(lab, 
     assert run.rc == 0, run.stdout[-3000:]
     latest = json.loads((reports / 'tscal-audit.json').read_text())
     assert [host['host'] for host in latest['hosts']] == ['op-old', 'op-temp']
+    # What the operator does next, per host; "with a CAL" counts permanent, unexpired CALs only.
+    assert {host['host']: host['next_action'] for host in latest['hosts']} == {
+        'op-old': 'reset the license store (reset_license_store.yml): a license expired',
+        'op-temp': 'assign a permanent CAL (the client holds a temporary license only)'}
+    assert (latest['totals']['with_license'], latest['totals']['without_license']) == (0, 2)
+    assert 'Next:</b> assign a permanent CAL' in (reports / 'tscal-audit.html').read_text()
     assert (reports / 'tscal-audit-20260301T080000Z.json').read_bytes() == (reports / 'tscal-audit.json').read_bytes()
     assert 'Audit: 2 host(s)' in _summary(run) and 'op-old: view 32: no store; view 64: 1 license(s): 1 expired' in _summary(run)
 
