@@ -309,3 +309,15 @@ def test_every_survey_runs_with_blank_optional_answers(lab, tmp_path, blank):
     summary = _summary(transfer)
     assert 'op-temp: REFUSED: the source holds no permanent per-device CAL' in summary
     assert 'None' not in summary and 'no transfer_target' not in summary
+
+
+def test_the_transfer_plan_says_would_and_counts_kinds(lab, tmp_path):
+    before = _store(lab, 'op-perm')
+    run = _run(lab, 'transfer', _transfer_vars(tmp_path, transfer_source='op-perm', transfer_target='op-new'),
+               check=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    summary = _summary(run)
+    assert 'op-perm: would transfer ' in summary and 'would record the transfer in the ledger (source_cleared)' in summary
+    assert 'ledger: source_cleared' not in summary
+    assert '(1 license(s): 1 permanent)' in summary and '1 CAL(s) would be freed' in summary
+    assert _store(lab, 'op-perm') == before and not (tmp_path / 'ledger.sqlite3').exists()
