@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible import context
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
@@ -38,6 +39,10 @@ def run_hosts(pattern: t.Any, variable: str, matched: t.Any, groups: t.Any, limi
               limited: t.Any = None, protect: bool = False, example: str = 'pc042') -> list[str]:
     if isinstance(matched, str) or not isinstance(matched, t.Iterable) or not isinstance(groups, t.Mapping):
         raise AnsibleFilterError('run_hosts: expects the matched hostnames (a list) and the groups magic variable')
+    if context.CLIARGS.get('syntax'):
+        # --syntax-check (and ansible-lint) template the hosts keyword without the run's variables: no run, no
+        # hosts to check. Any real run, --check included, gets the checks below.
+        return []
     try:
         hosts, left_out = _outcome.run_hosts(pattern, variable, list(matched), groups,
                                              None if _outcome.is_blank(limit) else str(limit),
