@@ -83,7 +83,7 @@ options:
 notes:
   - Close the Remote Desktop client before removing the store. After a removal the next connection creates a
     new hardware id, and a non-administrator RDP client cannot recreate the key, so start it once elevated.
-  - With O(diff), the diff lists the decoded licenses (type, license server, expiry, issued to); the raw key tree
+  - With C(--diff), the diff lists the decoded licenses (type, license server, expiry, issued to); the raw key tree
     is added at verbosity 3 (C(-vvv)).
   - Removing the store does not free the CAL on the license server; see the M(tslicensing.cal.license_server)
     module and KB 315262.

@@ -122,9 +122,14 @@ def store_outcome(result: t.Mapping[str, t.Any], state: str, check_mode: bool = 
         'cals_freed': freed,
         'cals_revoked': 0,
         'refused': None,
-        'detail': ('%s (%s)' % (result['msg'], describe_counts(counts))) if result.get('msg') and present
-                  else result.get('msg') or _describe_query(views),
+        'detail': _store_detail(result.get('msg'), counts, bool(present), views),
     }
+
+
+def _store_detail(msg: str | None, counts: t.Mapping[str, int], present: bool, views: t.Mapping[str, t.Any]) -> str:
+    if msg and present:
+        return '%s (%s)' % (msg, describe_counts(counts))
+    return msg or _describe_query(views)
 
 
 def _describe_query(views: t.Mapping[str, t.Any]) -> str:

@@ -69,6 +69,7 @@ def test_the_verify_check_reads_no_duration():
     for line in ('== 6 passed in 1.07s ==', '== 7 passed, 1 failed in 2.00s ==', '== 7 passed, 1 warning in 2s =='):
         assert not _all_passed(line + '\n', 7), line
 
+
 def _environment(ephemeral: pathlib.Path, windows: t.Mapping[str, str] | None) -> dict[str, str]:
     """scripts/env.sh's environment; the windows variables only when given (never inherited by accident)."""
     env = {name: value for name, value in os.environ.items()

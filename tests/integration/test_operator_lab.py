@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import pathlib
 import re
-import shutil
 
 import pytest
 import yaml
@@ -19,7 +18,6 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / 'playbooks'
 SURVEYS = REPO / 'awx' / 'surveys'
-SCENARIOS = REPO / 'tests' / 'integration' / 'license_server' / 'scenarios'
 
 HOSTS = {
     'op-perm': HostSpec('win10-pro', {'64': 'permanent-license'}),

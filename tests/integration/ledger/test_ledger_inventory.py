@@ -92,8 +92,8 @@ def test_unreachable_ledger_is_a_clear_inventory_error(ansible: t.Any, tmp_path:
     assert 's3cr3t' not in run.stdout + run.stderr
 
 
-def test_hosts_known_only_to_the_ledger_are_in_their_own_group(ansible: t.Any, tmp_path: pathlib.Path,
-                                                                ledger_url: str) -> None:
+def test_hosts_known_only_to_the_ledger_are_in_their_own_group(
+        ansible: t.Any, tmp_path: pathlib.Path, ledger_url: str) -> None:
     _fill(ledger_url)
     (tmp_path / 'hosts.yml').write_text('all:\n  children:\n    clients:\n      hosts:\n        steady:\n')
     # No expiring_days: the report's default (30 days) puts the license ending in 20 days in expiring.
