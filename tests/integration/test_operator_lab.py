@@ -86,6 +86,9 @@ def test_a_pattern_matching_nothing_fails_naming_it(lab, tmp_path):
     assert protected.rc != 0
     assert ('reset_license_store_hosts=license_servers:ledger_only matches no host this playbook may act on '
             '(left out: ') in _flat(protected)
+    restore = _run(lab, 'restore', {'restore_hosts': 'licsrv', 'restore_backup_dir': str(tmp_path)})
+    assert restore.rc != 0
+    assert 'restore_hosts=licsrv matches no host this playbook may act on (left out: licsrv' in _flat(restore)
     assert _store(lab, 'licsrv') is not None and not any(tmp_path.iterdir())
 
 
