@@ -15,6 +15,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import describe_licenses, permanent_licenses
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
@@ -39,6 +40,7 @@ class ActionModule(WindowsActionBase):
             cals=dict(type='list', elements='raw'),
             variable_names=dict(type='dict'),
         )),
+        remove_permanent=dict(type='bool', default=False),
     )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -49,7 +51,7 @@ class ActionModule(WindowsActionBase):
         try:
             views = store.normalize_views(args['registry_views'])
         except ValueError as exc:
-            raise AnsibleActionFail(to_native(exc)) from exc
+            raise AnsibleActionFail(to_native(exc)) from None
         self._host = task_vars.get('inventory_hostname', 'localhost')
         self._architecture: str | None = None
 
@@ -61,7 +63,7 @@ class ActionModule(WindowsActionBase):
             else:
                 outcome = self._present(args, task_vars)
         except store.BackupError as exc:
-            raise AnsibleActionFail(to_native(exc)) from exc
+            raise AnsibleActionFail(to_native(exc)) from None
         result.update(outcome)
         result['module_executions'] = self.module_executions
         return result
@@ -126,8 +128,14 @@ class ActionModule(WindowsActionBase):
         present = [view for view in distinct if found[view] is not None]
         report = {view: store.summary(found[view]) for view in distinct}
         outcome: dict[str, t.Any] = {'changed': bool(present), 'views': report, 'architecture': self._architecture}
+        try:
+            self._refuse_permanent(report, present, args)
+        except AnsibleActionFail:
+            if not self._task.check_mode and results['mkdir'].ok:
+                self._remove_staging(staging, task_vars)  # the exports must not stay behind either
+            raise
         if self._task.diff:
-            outcome['diff'] = [{'before_header': store.view_label(view), 'before': store.render(found[view]),
+            outcome['diff'] = [{'before_header': store.view_label(view), 'before': self._diff_text(found[view], report[view]),
                                 'after_header': store.view_label(view), 'after': ''} for view in present]
         if not present:
             if not self._task.check_mode and results['mkdir'].ok and not results['tidy'].ok:
@@ -191,6 +199,23 @@ class ActionModule(WindowsActionBase):
             for found in report.values():
                 if found.get('backup', {}).get('path') == row['backup_path']:
                     found.setdefault('intent', []).append(row)
+
+    @staticmethod
+    def _refuse_permanent(report: dict[str, t.Any], present: list[str], args: dict[str, t.Any]) -> None:
+        # Decided before any change: a permanent CAL is a purchase; outside a transfer, removing it needs an opt-in.
+        held = {view: permanent_licenses(report[view]) for view in present}
+        held = {view: names for view, names in held.items() if names}
+        if held and not args['remove_permanent']:
+            raise AnsibleActionFail(
+                'the store holds a permanent CAL (%s); nothing was changed. Move a CAL with the transfer playbook; '
+                'to discard it anyway set remove_permanent=true (reset_license_store.yml: '
+                '-e reset_license_store_remove_permanent=true)'
+                % '; '.join('view %s: %s' % (view, ', '.join(names)) for view, names in held.items()))
+
+    def _diff_text(self, doc: RegDocument | None, summary: dict[str, t.Any]) -> str:
+        # The decoded licenses are what a reviewer checks; the raw tree (a long hex dump) only from -vvv.
+        text = describe_licenses(summary)
+        return text + '\n' + store.render(doc) if self._display.verbosity >= 3 else text
 
     def _staging_folder(self, args: dict[str, t.Any], nonce: str) -> str:
         try:
@@ -340,7 +365,7 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('the store in view %s exists and differs from %s; remove it first with '
                                     'state=absent (which backs it up), then restore' % (view, backup_file))
         outcome['diff'].append({'before_header': store.view_label(view), 'before': '',
-                                'after_header': backup_file, 'after': store.render(wanted)})
+                                'after_header': backup_file, 'after': self._diff_text(wanted, store.summary(wanted))})
         if self._task.check_mode:
             return True
         restored = self._import(view, data, args, task_vars)

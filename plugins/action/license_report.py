@@ -17,7 +17,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
-    DEFAULT_TITLE, FORMATS, ReportError, build_report, parse_time, render)
+    DEFAULT_EXPIRING_DAYS, DEFAULT_TITLE, FORMATS, ReportError, build_report, parse_time, render)
 
 DEFAULT_BASENAME = 'tscal-audit'
 
@@ -34,10 +34,11 @@ class ActionModule(ActionBase):
         'dest': {'type': 'path', 'required': True},
         'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
         'ledger': {'type': 'str', 'no_log': True},
-        'expiring_days': {'type': 'int', 'default': 30},
+        'expiring_days': {'type': 'int', 'default': DEFAULT_EXPIRING_DAYS},
         'report_time': {'type': 'str'},
         'title': {'type': 'str', 'default': DEFAULT_TITLE},
         'basename': {'type': 'str', 'default': DEFAULT_BASENAME},
+        'dated': {'type': 'bool', 'default': True},
     }
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -55,15 +56,27 @@ class ActionModule(ActionBase):
         except ReportError as exc:
             raise AnsibleActionFail('license_report: %s' % to_text(exc)) from None
         check_mode = bool(self._task.check_mode)
-        written = _write(args['dest'], paths, contents, check_mode)
+        # The dated copy keeps every audit; the stable name is the latest one that reached a host, so an
+        # audit that reached nobody never replaces a useful report with an empty one.
+        dated = _paths(args['dest'], '%s-%s' % (args['basename'], _stamp(report['report_time'])), args['formats']) \
+            if args['dated'] else {}
+        keep_latest = bool(report['totals']['reached']) or not report['totals']['hosts']
+        targets = dict(((path, contents[fmt]) for fmt, path in dated.items()),
+                       **({} if not keep_latest else {path: contents[fmt] for fmt, path in paths.items()}))
+        written = _write(args['dest'], targets, check_mode)
         result.update({
             'changed': bool(written),
             'files': paths,
+            'dated_files': dated,
+            'latest_kept': not keep_latest,
             'written': written,
             'totals': report['totals'],
+            'expiring_days': report['expiring_days'],
             'report_time': report['report_time'],
-            'msg': '%s %d of %d report file(s) in %s' % (
-                'would write' if check_mode else 'wrote', len(written), len(paths), args['dest']),
+            'msg': '%s %d of %d report file(s) in %s%s' % (
+                'would write' if check_mode else 'wrote', len(written), len(targets), args['dest'],
+                '' if keep_latest else '; no host was reached, so %s is left as it was'
+                % ', '.join(os.path.basename(path) for path in paths.values())),
         })
         return result
 
@@ -91,18 +104,23 @@ def _transfers(url: str | None) -> list[dict[str, t.Any]]:
         raise AnsibleActionFail('license_report: cannot read the transfers: %s' % to_text(exc)) from None
 
 
-def _write(dest: str, paths: dict[str, str], contents: dict[str, str], check_mode: bool) -> list[str]:
-    """The files whose content (or 0600 mode) differs, written unless in check mode."""
-    stale = [fmt for fmt in paths if not file_holds(paths[fmt], contents[fmt])]
+def _stamp(report_time: str) -> str:
+    """``2026-03-01T08:00:00Z`` -> ``20260301T080000Z``, for the dated file names."""
+    return ''.join(ch for ch in report_time if ch.isalnum())
+
+
+def _write(dest: str, targets: dict[str, str], check_mode: bool) -> list[str]:
+    """The files (path -> content) whose content (or 0600 mode) differs, written unless in check mode."""
+    stale = [path for path, content in targets.items() if not file_holds(path, content)]
     if check_mode or not stale:
-        return [paths[fmt] for fmt in stale]
+        return stale
     try:
         if not os.path.isdir(dest):
             os.makedirs(dest, mode=0o700)
             os.chmod(dest, 0o700)  # makedirs' mode is reduced by the umask
-        for fmt in stale:
-            write_private_file(paths[fmt], contents[fmt])
+        for path in stale:
+            write_private_file(path, targets[path])
     except OSError as exc:
         raise AnsibleActionFail('cannot write the report in %s: %s'
                                 % (dest, to_text(exc.strerror or exc))) from None
-    return [paths[fmt] for fmt in stale]
+    return stale

@@ -27,18 +27,31 @@ def unchanged_outcome(detail: t.Any, refused: bool = False) -> dict[str, t.Any]:
     return _outcome.unchanged(detail='refused' if refused else text, refused=text if refused else None)
 
 
+def failed_outcome(result: t.Any, task: t.Any = None) -> dict[str, t.Any]:
+    message = result.get('msg') if isinstance(result, t.Mapping) else result
+    return _outcome.failed(message, task)
+
+
 def outcome_summary(hosts: t.Any, hostvars: t.Any, outcome_var: str, check_mode: bool = False,
-                    title: str = 'Summary') -> dict[str, t.Any]:
+                    title: str = 'Summary', started_var: t.Any = None, batch: t.Any = None,
+                    max_fail_percentage: t.Any = None) -> dict[str, t.Any]:
     if isinstance(hosts, str) or not isinstance(hosts, t.Iterable):
         raise AnsibleFilterError('outcome_summary: the input must be a list of inventory hostnames, got %s'
                                  % type(hosts).__name__)
     outcomes = {}
+    # The hosts without the fact set by the host play's first task never started: the run stopped before.
+    left = [host for host in hosts if started_var and started_var not in hostvars[host]]
     for host in hosts:
         host_vars = hostvars[host]
         # hostvars of a host that never ran the role simply lack the fact.
         outcomes[host] = host_vars[outcome_var] if outcome_var in host_vars else None
     try:
-        return _outcome.summarize(outcomes, bool(check_mode), title)
+        summary = _outcome.summarize(outcomes, bool(check_mode), title, left)
+        if batch is not None:
+            summary['stop'] = _outcome.batch_stops(
+                {host: outcomes.get(host) for host in batch},
+                100 if max_fail_percentage in (None, '') else int(max_fail_percentage))
+        return summary
     except _outcome.OutcomeError as e:
         raise AnsibleFilterError('outcome_summary: %s' % e) from None
 
@@ -47,4 +60,4 @@ class FilterModule:
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {'store_outcome': store_outcome, 'unchanged_outcome': unchanged_outcome,
-                'outcome_summary': outcome_summary}
+                'failed_outcome': failed_outcome, 'outcome_summary': outcome_summary}

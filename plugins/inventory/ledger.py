@@ -13,8 +13,13 @@ description:
   - Every host named in the KB 315262 transfer ledger (as the source or target of a transfer, or in a license
     observation) becomes a host, with its latest transfers and license as variables.
   - "Hosts are grouped: C(transferred_out) (a CAL was transferred away from it), C(pending_reissue) (target of a
-    transfer waiting for a Clearinghouse reissue), C(temporary_license) (its latest license is temporary),
+    transfer waiting for a Clearinghouse reissue: the reissue was requested, or the source was cleared and no
+    reissue reference is recorded yet), C(temporary_license) (its latest license is temporary),
     C(expiring) (its latest license ends within O(expiring_days)) and C(expired)."
+  - "A host that no inventory source before this one named is also in C(ledger_only): it is known only from the
+    ledger (often a machine gone or renamed), so it never silently joins the hosts a playbook acts on as an
+    ungrouped host of C(all); the collection's playbooks never act on C(ledger_only). List this source after
+    your other inventory sources (C(-i hosts.yml -i site.ledger.yml))."
   - "Host variables: C(tscal_last_transfer_out), C(tscal_last_transfer_in) (the latest transfer from and to the host)
     and C(tscal_license) (the latest license observation), with the fields returned by
     M(tslicensing.cal.license_inventory)."
@@ -34,9 +39,10 @@ options:
     env:
       - name: TSCAL_LEDGER_URL
   expiring_days:
-    description: A host whose latest license ends within this many days is in the C(expiring) group.
+    description:
+      - A host whose latest license ends within this many days is in the C(expiring) group.
+      - Unset, the default of the audit report (O(tslicensing.cal.license_report#module:expiring_days), 30 days).
     type: int
-    default: 14
 extends_documentation_fragment:
   - constructed
 author:
@@ -61,6 +67,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     GROUPS, LedgerError, host_view, open_ledger)
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import LEDGER_ONLY_GROUP
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import DEFAULT_EXPIRING_DAYS
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):
@@ -76,17 +84,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         try:
             # dry_run: an inventory source only reads; an old ledger is upgraded in a rolled-back transaction.
             with open_ledger(self.get_option('ledger') or None, dry_run=True) as ledger:
-                hosts = host_view(ledger.transfers(), ledger.observations(), self.get_option('expiring_days'))
+                expiring_days = self.get_option('expiring_days')
+                hosts = host_view(ledger.transfers(), ledger.observations(),
+                                  DEFAULT_EXPIRING_DAYS if expiring_days is None else expiring_days)
         except LedgerError as exc:
             raise AnsibleParserError('tslicensing.cal.ledger: %s' % to_text(exc)) from None
         self._populate(hosts)
 
     def _populate(self, hosts: dict[str, dict[str, t.Any]]) -> None:
         strict = self.get_option('strict')
-        for group in GROUPS:
+        for group in GROUPS + (LEDGER_ONLY_GROUP,):
             self.inventory.add_group(group)
         for name, view in sorted(hosts.items()):
+            known = name in self.inventory.hosts
             self.inventory.add_host(name)
+            if not known:
+                self.inventory.add_child(LEDGER_ONLY_GROUP, name)
             for key, value in view['vars'].items():
                 self.inventory.set_variable(name, key, value)
             for group in view['groups']:

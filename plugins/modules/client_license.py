@@ -141,9 +141,20 @@ options:
           - The names a ledger refusal gives the knobs C(reissue_reference) and C(allow_multiple_to_target), e.g.
             the caller's playbook variables.
         type: dict
+  remove_permanent:
+    description:
+      - With O(state=absent), also remove a store that holds a permanent (unexpired) CAL. Without it such a store
+        is refused before anything is changed (in check mode too), as a permanent CAL is a purchase, which moves
+        with a KB 315262 transfer (the P(tslicensing.cal.transfer#role) role sets it).
+      - Temporary, expired and undecodable licenses (the "licensing protocol error" fix) need no opt-in.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - Close the Remote Desktop client before removing the store. After a removal the next connection creates a
     new hardware id, and a non-administrator RDP client cannot recreate the key, so start it once elevated.
+  - With C(--diff), the diff lists the decoded licenses (type, license server, expiry, issued to); the raw key tree
+    is added at verbosity 3 (C(-vvv)).
   - Removing the store does not free the CAL on the license server; see the M(tslicensing.cal.license_server)
     module and KB 315262.
   - Backups contain license certificates; keep O(backup_dir) private.

@@ -42,8 +42,9 @@ options:
   dest:
     description:
       - The directory on the controller to write the report files in; created with mode 0700 when missing.
-      - The files are C(<basename>.html), C(<basename>.json) and C(<basename>.csv), written atomically with mode
-        0600.
+      - The files are C(<basename>.html), C(<basename>.json) and C(<basename>.csv) (the latest report), plus with
+        O(dated) a dated copy of each, C(<basename>-<report time>.html) (for example C(tscal-audit-20260301T080000Z.html)),
+        all written atomically with mode 0600.
     type: path
     required: true
   formats:
@@ -81,6 +82,14 @@ options:
     description: The file name of the report files without extension; no directory.
     type: str
     default: tscal-audit
+  dated:
+    description:
+      - Also write each file under a name with the report time, so that a later report never destroys this one.
+      - The latest names are left as they were when no host of O(clients) was reached, so an audit that reached
+        nobody never replaces a report with an empty one (the dated copy is still written).
+    type: bool
+    default: true
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -145,6 +154,23 @@ files:
     html: /var/lib/tslicensing/reports/tscal-audit.html
     json: /var/lib/tslicensing/reports/tscal-audit.json
     csv: /var/lib/tslicensing/reports/tscal-audit.csv
+dated_files:
+  description: With O(dated), the dated copies by format.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample:
+    html: /var/lib/tslicensing/reports/tscal-audit-20260301T080000Z.html
+latest_kept:
+  description: True when no host was reached, so RV(files) were left as they were.
+  returned: always
+  type: bool
+  version_added: 0.2.0
+expiring_days:
+  description: The expiring window the report used, in days.
+  returned: always
+  type: int
+  version_added: 0.2.0
 written:
   description: The files whose content changed and were written (in check mode, would be written).
   returned: always

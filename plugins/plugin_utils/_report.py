@@ -41,6 +41,8 @@ from ._ledger import STATES, LedgerError, format_timestamp, normalize_timestamp
 
 FORMATS = ('html', 'json', 'csv')
 DEFAULT_TITLE = 'TS/RDS client license audit'
+# The one default of the "expiring" window: the report's, the audit role's and the ledger inventory's.
+DEFAULT_EXPIRING_DAYS = 30
 GENERATOR = 'tslicensing.cal.license_report'
 NOT_REACHED = 'not reached'
 NO_LICENSE = 'no license'
@@ -49,7 +51,8 @@ STATUSES = (NOT_REACHED, 'expired', 'expiring', 'temporary', 'undecodable', 'unk
 LICENSE_TYPES = ('permanent', 'temporary', 'unknown')
 CSV_COLUMNS = ('host', 'reached', 'message', 'hardware_id', 'views', 'key', 'license_server', 'scope', 'serial',
                'issued_to', 'issued_to_user', 'valid_from', 'valid_to', 'days_left', 'license_type', 'status',
-               'note', 'transfer_out_state', 'transfer_out_target', 'transfer_in_state', 'transfer_in_source')
+               'note', 'transfer_out_state', 'transfer_out_target', 'transfer_in_state', 'transfer_in_source',
+               'next_action')
 TRANSFER_FIELDS = ('id', 'cal_id', 'source_host', 'target_host', 'state', 'reissue_reference', 'updated_at',
                    'completed_at')
 # A spreadsheet runs a cell starting with one of these as a formula; registry text must never be code.
@@ -289,6 +292,39 @@ def _transfer_order(row: t.Mapping[str, t.Any]) -> tuple[int, str]:
     return (row['id'] if isinstance(row.get('id'), int) else -1, str(row.get('created_at') or ''))
 
 
+_OPEN_TRANSFER_STATES = ('source_cleared', 'server_revoked', 'reissue_requested')
+
+
+def has_cal(host: t.Mapping[str, t.Any]) -> bool:
+    """The host holds a permanent CAL that has not expired (a temporary license is no CAL)."""
+    return any(row['license_type'] == 'permanent' and row['status'] != 'expired' for row in host['licenses'])
+
+
+def next_action(host: t.Mapping[str, t.Any]) -> str | None:
+    """What the operator does next for this host, most urgent first; None when nothing is to be done."""
+    if not host['reached']:
+        return 'reach the host and read its store (see why above), then audit again'
+    out, into = host.get('transfer_out') or {}, host.get('transfer_in') or {}
+    if out.get('state') == 'source_cleared' and not out.get('reissue_reference'):
+        return ('record the Clearinghouse reissue reference of %s (transfer.yml with transfer_reissue_reference), '
+                'or revoke it on the license server (transfer_revoke=true)' % out.get('cal_id'))
+    if into.get('state') in _OPEN_TRANSFER_STATES and not has_cal(host):
+        return ('connect the client to the terminal server so that it receives the CAL from %s, then audit again '
+                '(the transfer completes)' % into.get('source_host'))
+    statuses = {row['status'] for row in host['licenses']}
+    if 'expired' in statuses or 'undecodable' in statuses:
+        return ('reset the license store (reset_license_store.yml): a license %s'
+                % ('expired' if 'expired' in statuses else 'cannot be decoded'))
+    for row in host['licenses']:
+        if row['status'] == 'expiring':
+            if row['license_type'] == 'temporary':
+                return 'assign a permanent CAL before %s, when the temporary license ends' % (row['valid_to'] or '?')[:10]
+            return 'renew the CAL before %s (connect the client to the terminal server)' % (row['valid_to'] or '?')[:10]
+    if 'temporary' in statuses:
+        return 'assign a permanent CAL (the client holds a temporary license only)'
+    return None
+
+
 def _host_entry(host: str, result: t.Any, now: datetime.datetime, window: datetime.timedelta,
                 outgoing: t.Mapping[str, t.Any], incoming: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     reason = not_reached_reason(result)
@@ -304,7 +340,7 @@ def _host_entry(host: str, result: t.Any, now: datetime.datetime, window: dateti
         for store in result['views'].values():
             if store.get('present') and store.get('hardware_id') and store['hardware_id'] not in hardware_ids:
                 hardware_ids.append(store['hardware_id'])
-    return {
+    entry = {
         'host': host,
         'reached': reason is None,
         'message': reason,
@@ -314,6 +350,8 @@ def _host_entry(host: str, result: t.Any, now: datetime.datetime, window: dateti
         'transfer_out': outgoing.get(host),
         'transfer_in': incoming.get(host),
     }
+    entry['next_action'] = next_action(entry)
+    return entry
 
 
 def _totals(hosts: list[dict[str, t.Any]], transfers: t.Sequence[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
@@ -331,8 +369,9 @@ def _totals(hosts: list[dict[str, t.Any]], transfers: t.Sequence[t.Mapping[str, 
         'hosts': len(hosts),
         'reached': len(reached),
         'not_reached': len(hosts) - len(reached),
-        'with_license': sum(1 for host in reached if host['licenses']),
-        'without_license': sum(1 for host in reached if not host['licenses']),
+        # A CAL is a permanent license that has not expired; a temporary or expired one is counted below.
+        'with_license': sum(1 for host in reached if has_cal(host)),
+        'without_license': sum(1 for host in reached if not has_cal(host)),
         'licenses': len(rows),
         'permanent': kinds['permanent'],
         'temporary': kinds['temporary'],
@@ -352,7 +391,7 @@ def _timeline(hosts: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
     return sorted(entries, key=lambda e: (parse_time(e['valid_to'], 'valid_to'), e['host'], e['key']))
 
 
-def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: int = 30,
+def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: int = DEFAULT_EXPIRING_DAYS,
                  title: str = DEFAULT_TITLE, ledger: str | None = None) -> dict[str, t.Any]:
     """The report as data: per host rows, latest transfers, totals and a sorted timeline of expiries.
 
@@ -408,6 +447,7 @@ def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, t.Any]]:
             'hardware_id': ' '.join(host['hardware_ids']) or None,
             'transfer_out_state': out.get('state'), 'transfer_out_target': out.get('target_host'),
             'transfer_in_state': into.get('state'), 'transfer_in_source': into.get('source_host'),
+            'next_action': host.get('next_action'),
         }
         if not host['licenses']:
             yield dict(common, status=host['status'])
@@ -583,7 +623,7 @@ def _html_tiles(report: t.Mapping[str, t.Any]) -> str:
     tiles = [
         _tile('Hosts', totals['hosts'], None, '%d reached' % totals['reached']),
         _tile('Not reached', totals['not_reached'], NOT_REACHED, 'query failed or host down'),
-        _tile('With a CAL', totals['with_license'], None, '%d without' % totals['without_license']),
+        _tile('With a CAL', totals['with_license'], None, 'permanent, unexpired; %d without' % totals['without_license']),
         _tile('Permanent', totals['permanent'], 'permanent', 'licenses'),
         _tile('Temporary', totals['temporary'], 'temporary', 'licenses'),
         _tile('Expiring', totals['expiring'], 'expiring', 'within %d days' % report['expiring_days']),
@@ -839,6 +879,9 @@ def _html_host(host: t.Mapping[str, t.Any]) -> str:
                 % (len(_COLUMNS), _e('No client license stored in the registry views queried.')))
     else:
         body = ''.join(_license_row(row) for row in host['licenses'])
+    if host.get('next_action'):
+        body += ('<tr class="row next"><td class="msg" colspan="%d" data-label="Next action"><div><b>Next:</b> %s'
+                 '</div></td></tr>' % (len(_COLUMNS), _e(host['next_action'])))
     return '<tbody>%s%s</tbody>' % (head, body)
 
 

@@ -80,9 +80,11 @@ def transfer_outcome(store: t.Mapping[str, t.Any], transfers: t.Sequence[t.Mappi
         reissue = True
     states = sorted({(item.get('transfer') or {}).get('state') or 'source_cleared' for item in recorded})
     verb = 'would transfer' if check_mode else 'transferred'
-    detail = '%s %s to %s; %s; %s; ledger: %s%s' % (
-        verb, ', '.join(row['cal_id'] for row in transfers), target, store.get('detail'), server_text,
-        ', '.join(states) or 'nothing recorded',
+    # A dry run records nothing: say what would be recorded, not a ledger state.
+    ledger = ('would record the transfer in the ledger (%s)' % ', '.join(states or ['source_cleared'])) if check_mode \
+        else 'ledger: %s' % (', '.join(states) or 'nothing recorded')
+    detail = '%s %s to %s; %s; %s; %s%s' % (
+        verb, ', '.join(row['cal_id'] for row in transfers), target, store.get('detail'), server_text, ledger,
         '; a Clearinghouse reissue is needed (transfer_reissue_reference records it)' if reissue else '')
     return {
         'changed': bool(store.get('changed')) or revoked > 0 or any(item.get('changed') for item in recorded),

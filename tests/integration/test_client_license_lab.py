@@ -57,7 +57,7 @@ def _stores(lab, host):
 
 
 def _reset(lab, backup_dir, limit, **kwargs):
-    extra = {'reset_license_store_backup_dir': str(backup_dir)}
+    extra = {'reset_license_store_backup_dir': str(backup_dir), 'reset_license_store_hosts': limit}
     extra.update(kwargs.pop('extra_vars', {}))
     return lab.playbook(RESET, extra_vars=extra, limit=limit, **kwargs)
 
@@ -145,7 +145,9 @@ def test_check_mode_changes_nothing_and_says_what_would_change(lab, tmp_path):
     assert result['changed'] is True
     assert 'would back up and remove' in result['msg']
     assert [d['before_header'].endswith('(view 64)') for d in result['diff']] == [True, False]
-    assert 'ClientHWID' in result['diff'][0]['before'] and result['diff'][0]['after'] == ''
+    # The decoded licenses, not the key tree (a hex dump: only at -vvv).
+    assert result['diff'][0]['before'].startswith('LICENSE000: expired, license server ') and result['diff'][0]['after'] == ''
+    assert 'ClientHWID' not in result['diff'][0]['before']
     assert _stores(lab, 'checkme') == before
     assert not list(tmp_path.iterdir()), 'check mode wrote a backup'
     assert _staging_left(lab, 'checkme') == [], 'check mode created a staging folder'
@@ -158,11 +160,11 @@ def test_restore_gives_back_an_identical_tree(lab, tmp_path):
     removed = _reset(lab, tmp_path, 'restoreme')
     assert removed.rc == 0 and all(lab.fleet.export_store('restoreme', v) is None for v in ('64', '32'))
 
-    planned = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path)}, limit='restoreme', check=True)
+    planned = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'restore_hosts': 'restoreme'}, limit='restoreme', check=True)
     assert planned.rc == 0 and planned.result('restoreme', RESTORE_TASK)['changed'] is True
     assert all(lab.fleet.export_store('restoreme', v) is None for v in ('64', '32'))
 
-    restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path)}, limit='restoreme')
+    restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'restore_hosts': 'restoreme'}, limit='restoreme')
     assert restored.rc == 0, restored.stdout
     result = restored.result('restoreme', RESTORE_TASK)
     assert result['changed'] is True and sorted(result['backups']) == ['32', '64']
@@ -172,7 +174,7 @@ def test_restore_gives_back_an_identical_tree(lab, tmp_path):
     assert _staging_left(lab, 'restoreme') == []
     assert result['module_executions'] == 8  # 2 views x 4 executions (the put is a transfer, not a module)
 
-    again = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path)}, limit='restoreme')
+    again = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'restore_hosts': 'restoreme'}, limit='restoreme')
     assert again.rc == 0 and again.result('restoreme', RESTORE_TASK)['changed'] is False
 
 
@@ -342,7 +344,7 @@ def test_restore_refuses_files_that_are_not_an_mslicensing_export(lab, tmp_path)
         '[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing\\Store]', 1).encode('utf-16'))
     for path, message in ((other, 'not an MSLicensing export'), (deleting, 'contains deletions')):
         run = lab.playbook(RESTORE, limit='f_restore',
-                           extra_vars={'restore_backup': str(path), 'restore_views': ['64']})
+                           extra_vars={'restore_backup': str(path), 'restore_views': ['64'], 'restore_hosts': 'f_restore'})
         assert run.rc != 0
         assert message in run.result('f_restore', RESTORE_TASK)['msg']
     assert _stores(lab, 'f_restore') == before

@@ -64,6 +64,20 @@ def _expressions(node: t.Any, key: str = '') -> t.Iterator[str]:
             yield node
 
 
+_BLANK_DEFAULT_FILTERS = {'tslicensing.cal.default_if_blank': 0, 'tslicensing.cal.batch_size': 1,
+                          'tslicensing.cal.fail_percentage': 1}
+_BLANK_DEFAULT_FALLBACK = {'tslicensing.cal.default_if_blank': '', 'tslicensing.cal.batch_size': '100%',
+                           'tslicensing.cal.fail_percentage': 0}
+
+
+def _tasks(tasks: t.Any) -> t.Iterator[dict]:
+    """Every task, the ones in blocks (block, rescue, always) included."""
+    for task in tasks or []:
+        yield task
+        for section in ('block', 'rescue', 'always'):
+            yield from _tasks(task.get(section))
+
+
 def _scan(template: str, found: dict[str, set[str]], defaults: dict[str, t.Any]) -> None:
     tree = jinja2.Environment().parse(template)
     defaulted: set[int] = set()
@@ -72,9 +86,25 @@ def _scan(template: str, found: dict[str, set[str]], defaults: dict[str, t.Any])
             defaulted.add(id(flt.node))
             if flt.args:
                 try:
-                    defaults[flt.node.name] = flt.args[0].as_const()
+                    value = flt.args[0].as_const()
                 except jinja2.nodes.Impossible:
-                    pass
+                    continue
+                if value is not None:  # default(none): undefined is null, no default
+                    defaults[flt.node.name] = value
+    # x | default(none) | tslicensing.cal.default_if_blank(d) (and the batch_size / fail_percentage checks): the
+    # playbooks' way to treat a blank AWX answer as unset; d is the default.
+    for flt in tree.find_all(jinja2.nodes.Filter):
+        position = _BLANK_DEFAULT_FILTERS.get(flt.name)
+        inner = flt.node
+        if position is None or not (isinstance(inner, jinja2.nodes.Filter) and inner.name in ('default', 'd')
+                                    and isinstance(inner.node, jinja2.nodes.Name)):
+            continue
+        try:
+            value = flt.args[position].as_const() if len(flt.args) > position else _BLANK_DEFAULT_FALLBACK[flt.name]
+        except jinja2.nodes.Impossible:
+            continue
+        if value not in ('', None):  # blank for blank: a check that the value is set, not a default
+            defaults[inner.node.name] = value
     for name in tree.find_all(jinja2.nodes.Name):
         if name.ctx == 'load':
             found['defaulted' if id(name) in defaulted else 'bare'].add(name.name)
@@ -109,7 +139,7 @@ def playbook_interface(playbook: pathlib.Path) -> PlaybookInterface:
         _scan(template, found, defaults)
     role_holders = [(play, 'play') for play in plays]
     role_holders += [(task, 'task') for play in plays for section in ('pre_tasks', 'tasks', 'post_tasks')
-                     for task in play.get(section) or []]
+                     for task in _tasks(play.get(section))]
     for holder, key in role_holders:
         for options, passed in _role_specs(holder, key):
             for name, option in options.items():

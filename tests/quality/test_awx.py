@@ -23,6 +23,8 @@ SURVEY_TYPES = {'text': str, 'textarea': str, 'password': str, 'multiplechoice':
 # Variables a playbook reads that its survey deliberately does not ask for.
 NOT_IN_SURVEY = {
     'transfer_views': 'both registry views, the default, are what a transfer frees',
+    'transfer_target': 'asked as transfer_target_for_all: a blank AWX answer (null or "") under this name would hide '
+                       "the sources' host_vars",
     'transfer_target_declared_os': 'a dict, declared in the host_vars of targets that cannot be queried yet',
     'transfer_source_computer': "per source: host_vars, when the license server knows a source by another name",
     'transfer_operator': 'set by the job template to the launching AWX user',

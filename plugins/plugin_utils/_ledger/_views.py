@@ -73,7 +73,8 @@ def host_view(transfers: t.Sequence[Row], observations: t.Sequence[Row], expirin
 
     vars: ``tscal_last_transfer_out`` / ``tscal_last_transfer_in`` (latest transfer from / to it),
     ``tscal_license`` (latest observation). Groups: ``transferred_out`` (a CAL left it),
-    ``pending_reissue`` (target of a transfer waiting for a Clearinghouse reissue), ``temporary_license``
+    ``pending_reissue`` (target of a transfer waiting for a Clearinghouse reissue: reissue requested, or the
+    source cleared with no reissue reference yet), ``temporary_license``
     (latest license is temporary), ``expiring`` (latest license ends within ``expiring_days``),
     ``expired`` (it has ended).
     """
@@ -98,7 +99,9 @@ def _groups_of(host_vars: dict[str, t.Any], expiring_days: int, now: datetime.da
     if 'tscal_last_transfer_out' in host_vars:
         groups.append('transferred_out')
     incoming = host_vars.get('tscal_last_transfer_in')
-    if incoming and incoming['state'] == 'reissue_requested':
+    # Waiting for the Clearinghouse: a reissue asked for, or a cleared source with no reference recorded yet.
+    if incoming and (incoming['state'] == 'reissue_requested'
+                     or (incoming['state'] == 'source_cleared' and not incoming.get('reissue_reference'))):
         groups.append('pending_reissue')
     license_ = host_vars.get('tscal_license')
     if license_:

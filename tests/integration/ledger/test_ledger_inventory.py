@@ -53,7 +53,8 @@ def test_graph_groups_hosts_by_license_state(ansible: t.Any, tmp_path: pathlib.P
         elif current is not None and name:
             current.add(name)
     assert groups['transferred_out'] == {'old-a', 'old-b'}
-    assert groups['pending_reissue'] == {'new-a'}
+    # new-a: reissue requested; new-b: old-b was cleared and no reissue reference is recorded yet.
+    assert groups['pending_reissue'] == {'new-a', 'new-b'}
     assert groups['temporary_license'] == {'new-b'}
     assert groups['expiring'] == {'new-b', "o'brien \"pc\""}
     assert groups['expired'] == {'lapsed'}
@@ -89,3 +90,18 @@ def test_unreachable_ledger_is_a_clear_inventory_error(ansible: t.Any, tmp_path:
     assert run.returncode != 0
     assert 'cannot reach ledger postgresql://tscal:***@127.0.0.1:1/ledger' in run.stderr
     assert 's3cr3t' not in run.stdout + run.stderr
+
+
+def test_hosts_known_only_to_the_ledger_are_in_their_own_group(
+        ansible: t.Any, tmp_path: pathlib.Path, ledger_url: str) -> None:
+    _fill(ledger_url)
+    (tmp_path / 'hosts.yml').write_text('all:\n  children:\n    clients:\n      hosts:\n        steady:\n')
+    # No expiring_days: the report's default (30 days) puts the license ending in 20 days in expiring.
+    (tmp_path / 'site.ledger.yml').write_text('plugin: tslicensing.cal.ledger\nledger: %s\n' % json.dumps(ledger_url))
+    run = ansible('ansible-inventory', '-i', 'hosts.yml', '-i', 'site.ledger.yml', '--list')
+    assert run.returncode == 0, run.stdout + run.stderr
+    listed = json.loads(run.stdout)
+    assert set(listed['ledger_only']['hosts']) == {'old-a', 'new-a', 'old-b', 'new-b', 'lapsed', "o'brien \"pc\""}
+    assert 'steady' not in listed['ledger_only']['hosts']
+    assert 'ungrouped' not in listed or not listed['ungrouped'].get('hosts')
+    assert set(listed['expiring']['hosts']) == {'new-b', "o'brien \"pc\""}

@@ -119,8 +119,9 @@ def test_report_reads_the_ledger_writes_0600_files_and_is_idempotent(run_playboo
     checked = run_playbook(tmp_path, 'audit', AUDIT, extra, '--check')
     assert checked.rc == 0, checked.stdout + checked.stderr
     would = checked.result('localhost', 'Write the report')
-    assert would['changed'] is True and len(would['written']) == 3
-    assert would['msg'] == 'would write 3 of 3 report file(s) in %s' % report_dir
+    # The latest report under its stable names, and a dated copy that a later report never destroys.
+    assert would['changed'] is True and len(would['written']) == 6
+    assert would['msg'] == 'would write 6 of 6 report file(s) in %s' % report_dir
     assert not report_dir.parent.exists()  # check mode creates nothing
 
     first = run_playbook(tmp_path, 'audit', AUDIT, extra)
@@ -128,18 +129,21 @@ def test_report_reads_the_ledger_writes_0600_files_and_is_idempotent(run_playboo
     written = first.result('localhost', 'Write the report')
     assert written['changed'] is True
     assert written['files'] == {fmt: str(report_dir / ('tscal-audit.' + fmt)) for fmt in ('html', 'json', 'csv')}
+    assert written['dated_files'] == {fmt: str(report_dir / ('tscal-audit-20260301T080000Z.' + fmt))
+                                      for fmt in ('html', 'json', 'csv')}
     assert written['totals']['hosts'] == 11 and written['totals']['not_reached'] == 2
     assert written['totals']['transfers'] == {'intent_recorded': 0, 'source_cleared': 0, 'server_revoked': 1,
                                               'reissue_requested': 1, 'completed': 0}
     assert written['report_time'] == REPORT_TIME
     assert _mode(report_dir) == 0o700
     assert {p.name: _mode(p) for p in report_dir.iterdir()} == {
-        'tscal-audit.html': 0o600, 'tscal-audit.json': 0o600, 'tscal-audit.csv': 0o600}
+        name + '.' + fmt: 0o600 for name in ('tscal-audit', 'tscal-audit-20260301T080000Z') for fmt in ('html', 'json', 'csv')}
 
     # The observations completed the transfer to pc-permanent; the second report shows it.
     assert first.result('localhost', 'Record what the audit saw')['completed'][0]['cal_id'] == 'CAL-A'
     again = first.result('localhost', 'Write the report again')
-    assert again['changed'] is True and again['written'] == [written['files'][f] for f in ('html', 'json', 'csv')]
+    assert again['changed'] is True and again['written'] == [
+        written[key][f] for key in ('dated_files', 'files') for f in ('html', 'json', 'csv')]
     report = json.loads((report_dir / 'tscal-audit.json').read_text())
     hosts = {host['host']: host for host in report['hosts']}
     assert hosts['pc-permanent']['transfer_in']['state'] == 'completed'
@@ -219,7 +223,8 @@ def test_default_ledger_is_read_but_never_created(run_playbook, seed_transfers, 
     assert result['ledger'] == 'sqlite://%s' % default_ledger
     assert set(result['totals']['transfers'].values()) == {0}
     assert not default_ledger.parent.exists() and not (tmp_path / 'home').exists()
-    assert list((tmp_path / 'reports').iterdir()) == [tmp_path / 'reports' / 'tscal-audit.json']
+    assert sorted(p.name for p in (tmp_path / 'reports').iterdir())[-1] == 'tscal-audit.json'
+    assert len(list((tmp_path / 'reports').iterdir())) == 2  # and its dated copy
     # Without report_time the report is made for now.
     made_for = datetime.datetime.fromisoformat(result['report_time'])
     assert abs(datetime.datetime.now(datetime.timezone.utc) - made_for) < datetime.timedelta(minutes=5)

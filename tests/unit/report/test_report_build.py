@@ -83,7 +83,8 @@ def test_not_reached_hosts_keep_their_message(report):
 
 def test_totals(report):
     assert report['totals'] == {
-        'hosts': 11, 'reached': 9, 'not_reached': 2, 'with_license': 8, 'without_license': 1, 'licenses': 11,
+        # With a CAL: a permanent license that has not expired (temporary, expired, undecodable: without).
+        'hosts': 11, 'reached': 9, 'not_reached': 2, 'with_license': 4, 'without_license': 5, 'licenses': 11,
         'permanent': 5, 'temporary': 3, 'type_unknown': 0, 'expiring': 2, 'expired': 2, 'undecodable': 3,
         'transfers': {'intent_recorded': 0, 'source_cleared': 0, 'server_revoked': 0, 'reissue_requested': 0,
                       'completed': 0}}
@@ -199,3 +200,31 @@ def test_empty_fleet():
     report = build_report({}, [], rs.NOW)
     assert report['hosts'] == [] and report['timeline'] == []
     assert report['totals']['hosts'] == 0
+
+
+def test_each_host_gets_its_next_action(report):
+    actions = {host['host']: host['next_action'] for host in report['hosts']}
+    assert actions == {
+        'pc-permanent': None, 'pc-both-views': None, 'pc-empty': None,
+        'pc-temporary': 'assign a permanent CAL (the client holds a temporary license only)',
+        'pc-expiring': 'renew the CAL before 2026-03-13 (connect the client to the terminal server)',
+        'pc-expired': 'reset the license store (reset_license_store.yml): a license expired',
+        'pc-real': 'reset the license store (reset_license_store.yml): a license expired',
+        'pc-several': 'reset the license store (reset_license_store.yml): a license cannot be decoded',
+        'pc-undecodable': 'reset the license store (reset_license_store.yml): a license cannot be decoded',
+        'pc-down': 'reach the host and read its store (see why above), then audit again',
+        'pc-failed': 'reach the host and read its store (see why above), then audit again',
+    }
+
+
+def test_an_open_transfer_comes_first_in_the_next_action():
+    clients = {'pc-old': rs.query_result({'64': None, '32': None}),
+               'pc-new': rs.query_result({'64': None, '32': None})}
+    transfers = [{'id': 1, 'cal_id': 'LICSRV01/0x1', 'source_host': 'pc-old', 'target_host': 'pc-new',
+                  'state': 'source_cleared', 'reissue_reference': None}]
+    actions = {h['host']: h['next_action'] for h in build_report(clients, transfers, rs.NOW)['hosts']}
+    assert actions['pc-old'].startswith('record the Clearinghouse reissue reference of LICSRV01/0x1')
+    assert actions['pc-new'].startswith('connect the client to the terminal server so that it receives the CAL '
+                                        'from pc-old')
+    transfers[0].update(state='completed')
+    assert all(h['next_action'] is None for h in build_report(clients, transfers, rs.NOW)['hosts'])
