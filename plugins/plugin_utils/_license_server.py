@@ -398,31 +398,49 @@ class RevokeOutcome:
     message: str
 
 
+def next_revoke_date(value: t.Any) -> dt.datetime | None:
+    """Revoke()'s NextRevokeAllowedOn as a UTC date, or None when it carries no usable date.
+
+    Never raises: the value is only a hint for a message. CIM DATETIME is a date *or* an interval; the CIM
+    cmdlets make an interval (``00000000000000.000000:000``) a .NET TimeSpan, which win_powershell returns as
+    its properties (``{Ticks, Days, ...}``), and Get-WmiObject hands the raw DMTF text on (what jagilber's
+    revoke script reads). An interval, a blank, WMI's zero date or any unexpected shape is "no date".
+    """
+    if value is None or isinstance(value, (t.Mapping, list, bool, int, float)):
+        return None
+    try:
+        return parse_wmi_datetime(value)
+    except (ValueError, OverflowError):
+        return None
+
+
 def judge_revoke_result(raw: t.Mapping[str, t.Any], now: dt.datetime) -> RevokeOutcome:
     """Judge one Revoke() call from its ReturnValue, RevokableCals and NextRevokeAllowedOn.
 
-    Microsoft documents no specific code for "revoke limit reached", so the limit is recognised the way
-    the out parameters describe it: RevokableCals 0, or NextRevokeAllowedOn in the future (that date is
-    only meaningful on failure). Any other nonzero ReturnValue is a WMI error (WmiError).
+    ReturnValue decides. NextRevokeAllowedOn is documented as meaningful only when the call failed, so it is
+    read only then, and only for the message: a value of a shape nobody expected never turns a revocation
+    that happened into a failure. Microsoft documents no specific code for "revoke limit reached", so the
+    limit is recognised the way the out parameters describe it: RevokableCals 0, or NextRevokeAllowedOn in
+    the future. Any other nonzero ReturnValue is a WMI error (WmiError).
     """
     if not raw.get('Found', True):
         raise WmiError('the CAL disappeared from the license server between listing and revoking it '
                        '(expired or revoked by someone else); run again to see the current state')
     return_value = as_int(raw.get('ReturnValue'))
     revokable = as_int(raw.get('RevokableCals'))
-    next_allowed = parse_wmi_datetime(raw.get('NextRevokeAllowedOn'))
-    next_text = iso_utc(next_allowed)
     if return_value == 0:
         exhausted = revokable == 0
         return RevokeOutcome(True, exhausted, revokable, None,
                              'revoked' + ('; that used up the revocation allowance' if exhausted else ''))
-    if revokable == 0 or (next_allowed is not None and next_allowed > now):
-        when = (' again on %s' % next_text) if next_text and next_allowed and next_allowed > now else ''
+    next_allowed = next_revoke_date(raw.get('NextRevokeAllowedOn'))
+    in_future = next_allowed is not None and next_allowed > now
+    if revokable == 0 or in_future:
+        next_text = iso_utc(next_allowed)
         return RevokeOutcome(False, True, revokable, next_text,
                              'revocation limit reached: the license server allows revoking at most 20%% of '
                              'the per-device CALs of a CAL version per period; revocation is possible%s. '
                              'Until then the CAL stays issued; a Clearinghouse reissue is the other way out'
-                             % (when or ' again later (no date given)'))
+                             % ((' again on %s' % next_text) if in_future else ' again later (no date given)'))
     raise WmiError('Revoke() failed: %s' % describe_wmi_code(return_value), code=return_value)
 
 

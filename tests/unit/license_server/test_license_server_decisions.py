@@ -260,6 +260,36 @@ def test_failed_revoke_with_a_past_date_and_allowance_is_a_wmi_error() -> None:
     assert error.value.code == 0x80041002
 
 
+TIMESPAN = {'Ticks': 0, 'Days': 0, 'Hours': 0, 'Minutes': 0, 'Seconds': 0, 'Milliseconds': 0,
+            'TotalDays': 0.0, 'TotalHours': 0.0, 'TotalMinutes': 0.0, 'TotalSeconds': 0.0, 'TotalMilliseconds': 0.0}
+
+
+@pytest.mark.parametrize('next_allowed', [
+    TIMESPAN, '00000000000000.000000:000', '20990101000000.000000+000', '2099-01-01T00:00:00.0000000Z',
+    '00000000000000.000000+000', 'garbage', '', 12345, ['x'],
+])
+def test_successful_revoke_never_reads_next_revoke_allowed_on(next_allowed: t.Any) -> None:
+    outcome = ls.judge_revoke_result({'ReturnValue': 0, 'RevokableCals': 3, 'NextRevokeAllowedOn': next_allowed}, NOW)
+    assert outcome.revoked and not outcome.limit_reached and outcome.next_revoke_allowed_on is None
+
+
+@pytest.mark.parametrize('next_allowed', [TIMESPAN, '00000000000000.000000:000', 'garbage', 7, None])
+def test_failed_revoke_with_no_usable_date_still_reports_the_limit(next_allowed: t.Any) -> None:
+    outcome = ls.judge_revoke_result({'ReturnValue': 1, 'RevokableCals': 0, 'NextRevokeAllowedOn': next_allowed}, NOW)
+    assert not outcome.revoked and outcome.limit_reached and outcome.next_revoke_allowed_on is None
+    assert 'again later (no date given)' in outcome.message
+
+
+@pytest.mark.parametrize('raw, expected', [
+    ('20260401000000.000000+000', dt.datetime(2026, 4, 1, tzinfo=UTC)),       # Get-WmiObject's DMTF text
+    ('2026-04-01T02:00:00.0000000+02:00', dt.datetime(2026, 4, 1, tzinfo=UTC)),  # CIM cmdlets' DateTime
+    (TIMESPAN, None), ('00000000000000.000000:000', None), ('00000000000000.000000+000', None),
+    ('', None), (None, None), ('not a date', None), ({'DateTime': 'x'}, None),
+])
+def test_next_revoke_date_takes_every_shape_and_never_raises(raw: t.Any, expected: t.Any) -> None:
+    assert ls.next_revoke_date(raw) == expected
+
+
 def test_cal_gone_between_list_and_revoke() -> None:
     with pytest.raises(ls.WmiError, match='disappeared'):
         ls.judge_revoke_result({'Found': False}, NOW)
