@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import re
 import typing as t
 
@@ -150,19 +151,41 @@ def _short_name(name: str) -> str:
     return name.split('.', 1)[0]
 
 
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip('[]'))
+    except ValueError:
+        return False
+    return True
+
+
 def computer_matches(issued_to: t.Any, wanted: str) -> bool:
     """Does ``sIssuedToComputer`` name the wanted computer?
 
     sIssuedToComputer is the client name at issue time, normally the NetBIOS name, while inventories often
     hold FQDNs: compare case-insensitively, and on the short (first) label unless both sides are FQDNs.
+    An IP address is never cut to its first label (``10.0.0.5`` is not the computer ``10``).
     """
     if not issued_to or not wanted:
         return False
     have = str(issued_to).strip().casefold()
     want = wanted.strip().casefold()
-    if '.' in have and '.' in want:
+    if ('.' in have and '.' in want) or _is_ip_address(have) or _is_ip_address(want):
         return have == want
     return _short_name(have) == _short_name(want)
+
+
+def computer_names(computer: str | t.Sequence[str] | None) -> list[str]:
+    """The names a client may be recorded under, as a list (one name given as a string is one name)."""
+    if computer is None:
+        return []
+    return [computer] if isinstance(computer, str) else list(computer)
+
+
+def matched_names(cals: t.Sequence[IssuedCal], computer: str | t.Sequence[str] | None) -> list[str]:
+    """The given names that at least one of the CALs was issued to, in the order given."""
+    return [name for name in computer_names(computer)
+            if any(computer_matches(cal.issued_to_computer, name) for cal in cals)]
 
 
 def normalize_hardware_id(value: t.Any) -> str:
@@ -338,12 +361,17 @@ def shape_issued_cals(instances: t.Sequence[t.Mapping[str, t.Any]],
     return sorted(cals, key=lambda cal: (cal.key_pack_id, cal.license_id))
 
 
-def select_cals(cals: t.Sequence[IssuedCal], computer: str | None = None,
+def select_cals(cals: t.Sequence[IssuedCal], computer: str | t.Sequence[str] | None = None,
                 hardware_id: str | None = None) -> list[IssuedCal]:
-    """CALs issued to the client: both criteria must hold when both are given; none given selects all."""
+    """CALs issued to the client: both criteria must hold when both are given; none given selects all.
+
+    ``computer`` is one name or several (the computer name, the name the client's license carries, ...):
+    a CAL issued to any of them matches.
+    """
+    names = computer_names(computer)
     return [
         cal for cal in cals
-        if (not computer or computer_matches(cal.issued_to_computer, computer))
+        if (not names or any(computer_matches(cal.issued_to_computer, name) for name in names))
         and (not hardware_id or hardware_id_matches(cal.hardware_id, hardware_id))
     ]
 

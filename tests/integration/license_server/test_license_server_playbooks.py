@@ -327,3 +327,15 @@ def test_limit_reached_with_a_timespan_instead_of_a_date(tmp_path: pathlib.Path)
     assert blocked['failed'] and blocked['blocked_by'] == 'revoke_limit' and not blocked['changed']
     assert blocked['next_revoke_allowed_on'] is None and 'again later (no date given)' in blocked['msg']
     assert lab.statuses() == {11: 2}
+
+
+def test_role_matches_any_of_several_names_and_names_the_mismatch(tmp_path: pathlib.Path) -> None:
+    # The client is now called WS-0042; the server issued its CALs to PC-042, the name its license carries.
+    lab = Lab(tmp_path, 'several_cals')
+    results = lab.run(role(license_server_computer=['WS-0042', 'PC-042'], license_server_revoke=True), check=True)
+    planned = outcome(results)
+    assert [c['license_id'] for c in planned['would_revoke']] == [11, 14] and planned['matched_computers'] == ['PC-042']
+    assert 'would revoke 2 CAL(s) issued to WS-0042 or PC-042' in planned['reason']
+    assert planned['reason'].endswith('the license server recorded the client as PC-042, not as WS-0042')
+    [listed] = lab.run([action('list', computer='10.20.30.40')])  # an IP address is not the computer "10"
+    assert listed['count'] == 0 and listed['matched_computers'] == []

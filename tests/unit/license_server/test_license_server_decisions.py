@@ -114,6 +114,9 @@ def test_cim_and_iso_renderings_agree(moment: dt.datetime, offset_minutes: int) 
     ('PC-0420', 'PC-042', False),
     ('PC-04', 'PC-042', False),
     ('', 'PC-042', False), (None, 'PC-042', False),
+    ('10', '10.20.30.40', False),                  # an IP address is not cut to its first label
+    ('10.20.30.40', '10.20.30.40', True),
+    ('fe80', 'fe80::1', False),
 ])
 def test_computer_matching(issued_to: t.Any, wanted: str, match: bool) -> None:
     assert ls.computer_matches(issued_to, wanted) is match
@@ -143,6 +146,11 @@ def test_select_by_name_hwid_both_or_none() -> None:
     assert ids(ls.select_cals(cals, computer='PC-042', hardware_id='A1B2C3D4000011112222333344445555')) == [1, 2]
     assert ids(ls.select_cals(cals, computer='PC-077', hardware_id='FFFFFFFF000011112222333344445555')) == []
     assert ids(ls.select_cals(cals)) == [1, 2, 3, 4]
+    # several names: the computer name and the name the license carries; a CAL issued to either matches
+    assert ids(ls.select_cals(cals, computer=['WS-0042', 'pc-077'])) == [3]
+    assert ids(ls.select_cals(cals, computer=['10.0.0.5', 'PC-077.corp.example', 'pc-042'])) == [1, 2, 3, 4]
+    assert ls.matched_names(ls.select_cals(cals, computer=['WS-0042', 'pc-077']), ['WS-0042', 'pc-077']) == ['pc-077']
+    assert ls.matched_names(cals, 'PC-042') == ['PC-042'] and ls.matched_names(cals, None) == []
 
 
 # --- shaping, non-admin ---------------------------------------------------------------------------------
