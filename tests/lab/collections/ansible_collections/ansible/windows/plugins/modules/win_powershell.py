@@ -35,6 +35,7 @@
 #     struct's properties): both are rendered the way win_powershell returns them.
 #   errors:        # a CIM error raised by any cmdlet call that touches the class
 #     Win32_TSIssuedLicense: {hresult: '0x8004100E', message: 'Invalid namespace '}
+#     Win32_TSIssuedLicense.Revoke: {hresult: '0x80041003', message: 'Access denied '}  # that method only
 # ======================================================================================================
 
 from __future__ import annotations
@@ -279,6 +280,8 @@ class Emulator:
                      if cal.get('LicenseId') == license_id and cal.get('KeyPackId') == key_pack_id]
             if not match:
                 return {'Found': False}, True
+            if self.cim_call('Win32_TSIssuedLicense.Revoke', 'Invoke-CimMethod', True, {'Found': True}):
+                return {'Found': True}, True
             policy = scenario.setdefault('methods', {}).setdefault('Win32_TSIssuedLicense.Revoke', {})
             allowance = int(policy.get('RevokableCals', 0))
             if allowance <= 0:
