@@ -153,6 +153,9 @@ def test_revoking_with_nothing_on_the_server_is_refused_before_any_change(lab, w
         assert run.rc != 0
         assert ('pc-nomatch: REFUSED: transfer_revoke is true, but the license server licsrv lists no CAL issued to '
                 'PC-NOMATCH') in _summary(run)
+    # an explicit transfer_source_computer replaces both names
+    named = _transfer(lab, work, 'pc-nomatch', check=True, transfer_source_computer='PC-ELSE')
+    assert named.rc != 0 and 'lists no CAL issued to PC-ELSE (transfer_source_computer):' in _summary(named)
     assert _store(lab, 'pc-nomatch') == before and _rows(work) == [] and not work['backups'].exists()
     # without revocation the plan goes on, and says what the server holds
     plan = _transfer(lab, work, 'pc-nomatch', check=True, transfer_revoke=False)
