@@ -61,7 +61,8 @@ def os_from_reg_query(rc: int, stdout: str, stderr: str) -> dict[str, t.Any]:
 class ActionModule(WindowsActionBase):
 
     ARGUMENT_SPEC = {
-        'license_server': {'type': 'str', 'choices': list(_eligibility.LICENSE_SERVER_GENERATIONS)},
+        # No choices: the policy normalises the spelling (2008r2, '2012 R2') and names a value it does not know.
+        'license_server': {'type': 'str'},
         'licensing_mode': {'type': 'str', 'choices': list(_eligibility.LICENSING_MODES)},
         'matrix_override': {'type': 'list', 'elements': 'dict', 'default': []},
     }

@@ -37,7 +37,7 @@ class ActionModule(WindowsActionBase):
 
     ARGUMENT_SPEC = {
         'mode': {'type': 'str', 'required': True, 'choices': ['list', 'revoke', 'keypacks', 'activation']},
-        'computer': {'type': 'str'},
+        'computer': {'type': 'list', 'elements': 'str'},
         'hardware_id': {'type': 'str'},
     }
     REQUIRED_IF = [('mode', 'revoke', ['computer'])]
@@ -47,10 +47,11 @@ class ActionModule(WindowsActionBase):
         del tmp
         task_vars = task_vars or {}
         args = self._validated_args()
-        for name in ('computer', 'hardware_id'):
-            # An empty value would select every CAL on the server, and in revoke mode revoke them all.
-            if args[name] is not None and not args[name].strip():
-                raise AnsibleActionFail('%s must not be empty; omit it instead' % name)
+        # An empty value would select every CAL on the server, and in revoke mode revoke them all.
+        if args['computer'] is not None and (not args['computer'] or not all(n.strip() for n in args['computer'])):
+            raise AnsibleActionFail('computer must not be empty nor hold an empty name; omit it instead')
+        if args['hardware_id'] is not None and not args['hardware_id'].strip():
+            raise AnsibleActionFail('hardware_id must not be empty; omit it instead')
         handlers = {
             'list': self._list,
             'revoke': self._revoke,
@@ -88,15 +89,20 @@ class ActionModule(WindowsActionBase):
     def _read_key_packs(self, task_vars: dict[str, t.Any]) -> list[ls.KeyPack]:
         return ls.shape_key_packs(self._read('list_keypacks', task_vars).get('Instances') or [])
 
-    def _read_selected_cals(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> list[ls.IssuedCal]:
+    def _read_selected_cals(self, args: dict[str, t.Any], task_vars: dict[str, t.Any],
+                            outcome: dict[str, t.Any]) -> list[ls.IssuedCal]:
         packs = self._read_key_packs(task_vars)
         cals = ls.shape_issued_cals(self._read('list_issued', task_vars).get('Instances') or [], packs)
-        return ls.select_cals(cals, args['computer'], args['hardware_id'])
+        selected = ls.select_cals(cals, args['computer'], args['hardware_id'])
+        if args['computer']:
+            # Which of the names the server knows the client by: a name matching nothing is worth showing.
+            outcome['matched_computers'] = ls.matched_names(selected, args['computer'])
+        return selected
 
     # --- Modes -------------------------------------------------------------------------------------------
 
     def _list(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], outcome: dict[str, t.Any]) -> None:
-        selected = self._read_selected_cals(args, task_vars)
+        selected = self._read_selected_cals(args, task_vars, outcome)
         outcome['cals'] = [cal.as_dict() for cal in selected]
         outcome['count'] = len(selected)
 
@@ -110,8 +116,8 @@ class ActionModule(WindowsActionBase):
         outcome.update(ls.shape_activation(self._read('activation', task_vars)))
 
     def _revoke(self, args: dict[str, t.Any], task_vars: dict[str, t.Any], outcome: dict[str, t.Any]) -> None:
-        computer = args['computer']
-        plan = ls.plan_revocation(self._read_selected_cals(args, task_vars))
+        computer = ' or '.join(args['computer'])
+        plan = ls.plan_revocation(self._read_selected_cals(args, task_vars, outcome))
         outcome.update(revoked=[], would_revoke=[], refused=[cal.as_dict() for cal in plan.refused_per_user])
         if plan.blocked_by_per_user:
             raise _Blocked(ls.refusal_message(plan, computer), 'per_user')

@@ -28,9 +28,10 @@ options:
   license_server:
     description:
     - Generation of the license server / terminal server the client connects to.
-    - Without it the decision is C(unknown).
+    - One of V(2000), V(2003), V(2008), V(2008R2), V(2012), V(2012R2), V(2016), V(2019), V(2022), V(2025), in any
+      case and spacing (V(2008r2), V(2012 R2)).
+    - Without it, or with another value, the decision is C(unknown) and RV(eligibility.reason) says why.
     type: str
-    choices: ['2000', '2003', '2008', '2008R2', '2012', '2012R2', '2016', '2019', '2022', '2025']
   licensing_mode:
     description:
     - Licensing mode of the terminal server. Windows 2000 servers only know C(per_device).

@@ -39,10 +39,13 @@ options:
     choices: [list, revoke, keypacks, activation]
   computer:
     description:
-    - Client name as the server recorded it (C(sIssuedToComputer)). Compared case-insensitively; an FQDN matches
-      the NetBIOS name by its first label unless both sides are FQDNs.
+    - Client name(s) as the server may have recorded it (C(sIssuedToComputer)), for example the client's computer
+      name and the name its license carries; a CAL issued to any of them matches. Compared case-insensitively; an
+      FQDN matches the NetBIOS name by its first label unless both sides are FQDNs; an IP address matches only
+      itself.
     - Required with O(mode=revoke).
-    type: str
+    type: list
+    elements: str
   hardware_id:
     description:
     - Client hardware id (C(sHardwareId)). Braces, dashes, colons, blanks and case are ignored, because the
@@ -71,10 +74,10 @@ author:
 '''
 
 EXAMPLES = r'''
-- name: List the CALs issued to a client
+- name: List the CALs issued to a client, under its computer name or the name its license carries
   tslicensing.cal.license_server:
     mode: list
-    computer: PC-042
+    computer: [PC-042, WS-0042]
   register: issued
 
 - name: Revoke the client's active per-device CALs (check mode shows what would be revoked)
@@ -116,6 +119,14 @@ cals:
     expiration_date: {description: "C(ExpirationDate), ISO 8601 UTC.", type: str}
     product_type: {description: "Of the CAL's key pack (V(per_device), V(per_user), ...).", type: str}
     product_version: {description: "Of the CAL's key pack (V(2019), ...).", type: str}
+matched_computers:
+  description:
+  - The names of O(computer) that at least one listed CAL was issued to, in the order given. A name missing here
+    matched nothing on the server (for example a renamed client whose CAL carries its old name).
+  returned: mode is list or revoke, with O(computer)
+  type: list
+  elements: str
+  sample: [WS-0042]
 count:
   description: Number of entries in RV(cals).
   returned: mode is list

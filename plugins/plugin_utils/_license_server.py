@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import re
 import typing as t
 
@@ -150,19 +151,41 @@ def _short_name(name: str) -> str:
     return name.split('.', 1)[0]
 
 
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip('[]'))
+    except ValueError:
+        return False
+    return True
+
+
 def computer_matches(issued_to: t.Any, wanted: str) -> bool:
     """Does ``sIssuedToComputer`` name the wanted computer?
 
     sIssuedToComputer is the client name at issue time, normally the NetBIOS name, while inventories often
     hold FQDNs: compare case-insensitively, and on the short (first) label unless both sides are FQDNs.
+    An IP address is never cut to its first label (``10.0.0.5`` is not the computer ``10``).
     """
     if not issued_to or not wanted:
         return False
     have = str(issued_to).strip().casefold()
     want = wanted.strip().casefold()
-    if '.' in have and '.' in want:
+    if ('.' in have and '.' in want) or _is_ip_address(have) or _is_ip_address(want):
         return have == want
     return _short_name(have) == _short_name(want)
+
+
+def computer_names(computer: str | t.Sequence[str] | None) -> list[str]:
+    """The names a client may be recorded under, as a list (one name given as a string is one name)."""
+    if computer is None:
+        return []
+    return [computer] if isinstance(computer, str) else list(computer)
+
+
+def matched_names(cals: t.Sequence[IssuedCal], computer: str | t.Sequence[str] | None) -> list[str]:
+    """The given names that at least one of the CALs was issued to, in the order given."""
+    return [name for name in computer_names(computer)
+            if any(computer_matches(cal.issued_to_computer, name) for cal in cals)]
 
 
 def normalize_hardware_id(value: t.Any) -> str:
@@ -338,12 +361,17 @@ def shape_issued_cals(instances: t.Sequence[t.Mapping[str, t.Any]],
     return sorted(cals, key=lambda cal: (cal.key_pack_id, cal.license_id))
 
 
-def select_cals(cals: t.Sequence[IssuedCal], computer: str | None = None,
+def select_cals(cals: t.Sequence[IssuedCal], computer: str | t.Sequence[str] | None = None,
                 hardware_id: str | None = None) -> list[IssuedCal]:
-    """CALs issued to the client: both criteria must hold when both are given; none given selects all."""
+    """CALs issued to the client: both criteria must hold when both are given; none given selects all.
+
+    ``computer`` is one name or several (the computer name, the name the client's license carries, ...):
+    a CAL issued to any of them matches.
+    """
+    names = computer_names(computer)
     return [
         cal for cal in cals
-        if (not computer or computer_matches(cal.issued_to_computer, computer))
+        if (not names or any(computer_matches(cal.issued_to_computer, name) for name in names))
         and (not hardware_id or hardware_id_matches(cal.hardware_id, hardware_id))
     ]
 
@@ -398,31 +426,49 @@ class RevokeOutcome:
     message: str
 
 
+def next_revoke_date(value: t.Any) -> dt.datetime | None:
+    """Revoke()'s NextRevokeAllowedOn as a UTC date, or None when it carries no usable date.
+
+    Never raises: the value is only a hint for a message. CIM DATETIME is a date *or* an interval; the CIM
+    cmdlets make an interval (``00000000000000.000000:000``) a .NET TimeSpan, which win_powershell returns as
+    its properties (``{Ticks, Days, ...}``), and Get-WmiObject hands the raw DMTF text on (what jagilber's
+    revoke script reads). An interval, a blank, WMI's zero date or any unexpected shape is "no date".
+    """
+    if value is None or isinstance(value, (t.Mapping, list, bool, int, float)):
+        return None
+    try:
+        return parse_wmi_datetime(value)
+    except (ValueError, OverflowError):
+        return None
+
+
 def judge_revoke_result(raw: t.Mapping[str, t.Any], now: dt.datetime) -> RevokeOutcome:
     """Judge one Revoke() call from its ReturnValue, RevokableCals and NextRevokeAllowedOn.
 
-    Microsoft documents no specific code for "revoke limit reached", so the limit is recognised the way
-    the out parameters describe it: RevokableCals 0, or NextRevokeAllowedOn in the future (that date is
-    only meaningful on failure). Any other nonzero ReturnValue is a WMI error (WmiError).
+    ReturnValue decides. NextRevokeAllowedOn is documented as meaningful only when the call failed, so it is
+    read only then, and only for the message: a value of a shape nobody expected never turns a revocation
+    that happened into a failure. Microsoft documents no specific code for "revoke limit reached", so the
+    limit is recognised the way the out parameters describe it: RevokableCals 0, or NextRevokeAllowedOn in
+    the future. Any other nonzero ReturnValue is a WMI error (WmiError).
     """
     if not raw.get('Found', True):
         raise WmiError('the CAL disappeared from the license server between listing and revoking it '
                        '(expired or revoked by someone else); run again to see the current state')
     return_value = as_int(raw.get('ReturnValue'))
     revokable = as_int(raw.get('RevokableCals'))
-    next_allowed = parse_wmi_datetime(raw.get('NextRevokeAllowedOn'))
-    next_text = iso_utc(next_allowed)
     if return_value == 0:
         exhausted = revokable == 0
         return RevokeOutcome(True, exhausted, revokable, None,
                              'revoked' + ('; that used up the revocation allowance' if exhausted else ''))
-    if revokable == 0 or (next_allowed is not None and next_allowed > now):
-        when = (' again on %s' % next_text) if next_text and next_allowed and next_allowed > now else ''
+    next_allowed = next_revoke_date(raw.get('NextRevokeAllowedOn'))
+    in_future = next_allowed is not None and next_allowed > now
+    if revokable == 0 or in_future:
+        next_text = iso_utc(next_allowed)
         return RevokeOutcome(False, True, revokable, next_text,
                              'revocation limit reached: the license server allows revoking at most 20%% of '
                              'the per-device CALs of a CAL version per period; revocation is possible%s. '
                              'Until then the CAL stays issued; a Clearinghouse reissue is the other way out'
-                             % (when or ' again later (no date given)'))
+                             % ((' again on %s' % next_text) if in_future else ' again later (no date given)'))
     raise WmiError('Revoke() failed: %s' % describe_wmi_code(return_value), code=return_value)
 
 

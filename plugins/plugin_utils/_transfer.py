@@ -57,6 +57,8 @@ def transferable_cals(result: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
                     'cal': identity, 'license_server': lic.get('license_server'), 'serial': lic.get('serial'),
                     'valid_to': lic.get('valid_to'), 'view': view, 'license': entry.get('name'),
                     'hardware_id': store.get('hardware_id'),
+                    # the client's name at issue time: how the license server recorded the CAL
+                    'issued_to_machine': lic.get('issued_to_machine'),
                 })
     return {'cals': list(cals.values()), 'not_transferable': others}
 

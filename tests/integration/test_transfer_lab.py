@@ -17,6 +17,7 @@ import sqlite3
 import stat
 
 import pytest
+import yaml
 from fleet import HostSpec
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license, _regfile
@@ -218,7 +219,10 @@ def test_same_license_in_both_views_is_one_cal_and_needs_a_reissue_without_serve
 
 def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, work):
     healthy = work['scenario'].read_text()
-    work['scenario'].write_text((SCENARIOS / 'wmi_access_denied.yml').read_text())
+    # Reading the server works (a read that fails is refused before any change); Revoke() is denied.
+    broken = yaml.safe_load(healthy)
+    broken['errors'] = {'Win32_TSIssuedLicense.Revoke': {'hresult': '0x80041003', 'message': 'Access denied '}}
+    work['scenario'].write_text(yaml.safe_dump(broken))
     before = _stores(lab, 'pc-077')
     failed = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
                        transfer_allow_multiple_to_target=True,

@@ -265,7 +265,8 @@ def test_role_without_revoke_records_a_reissue(tmp_path: pathlib.Path) -> None:
 
 def test_role_without_revoke_and_no_active_cal_needs_no_reissue(tmp_path: pathlib.Path) -> None:
     results = Lab(tmp_path, 'nothing_issued').run(role(license_server_computer='PC-042'))
-    assert outcome(results)['reissue_required'] is False and 'nothing to revoke or reissue' in outcome(results)['reason']
+    assert outcome(results)['reissue_required'] is False
+    assert outcome(results)['reason'].startswith('the license server lists no CAL issued to PC-042; nothing to revoke')
 
 
 @pytest.mark.parametrize('scenario, blocked_by', [('per_user_only', 'per_user'), ('revoke_limit', 'revoke_limit')])
@@ -291,3 +292,51 @@ def test_role_argument_spec_rejects_a_missing_computer(tmp_path: pathlib.Path) -
     output = lab.run_failing(role(license_server_computer='', license_server_revoke=True))
     assert 'computer must not be empty' in output
     assert set(lab.statuses().values()) == {1, 2, 4} and lab.statuses()[20] == 2  # nothing revoked
+
+
+# --- NextRevokeAllowedOn in the shapes a real server hands back (jagilber's revoke script reads them all) ---
+
+@pytest.mark.parametrize('after_success', [
+    '00000000000000.000000:000',        # a CIM interval: a TimeSpan's properties through win_powershell
+    '00000001020304.000000:000',
+    '20250101000000.000000+000',        # a stale date, through the CIM cmdlets an ISO 8601 DateTime
+    '00000000000000.000000+000',        # WMI's zero date
+    'not a date',
+])
+def test_revoke_succeeds_whatever_next_revoke_allowed_on_holds(tmp_path: pathlib.Path, after_success: str) -> None:
+    lab = Lab(tmp_path, 'revoke_timespan')
+    lab.edit(lambda state: state['methods']['Win32_TSIssuedLicense.Revoke'].update(
+        NextRevokeAllowedOnAfterSuccess=after_success))
+    [revoked] = lab.run([action('revoke', computer='PC-042')])
+    assert revoked['changed'] and not revoked.get('failed'), revoked.get('msg')
+    assert [c['license_id'] for c in revoked['revoked']] == [11] and revoked['revokable_cals'] == 4
+    assert 'next_revoke_allowed_on' not in revoked and lab.statuses() == {11: 4}
+
+
+def test_role_records_the_revocation_when_next_revoke_allowed_on_is_a_timespan(tmp_path: pathlib.Path) -> None:
+    lab = Lab(tmp_path, 'revoke_timespan')
+    results = lab.run(role(license_server_computer='PC-042', license_server_revoke=True))
+    assert not any(r.get('failed') for r in results)
+    assert [c['license_id'] for c in outcome(results)['revoked']] == [11]
+    assert outcome(results)['reissue_required'] is False
+
+
+def test_limit_reached_with_a_timespan_instead_of_a_date(tmp_path: pathlib.Path) -> None:
+    lab = Lab(tmp_path, 'revoke_timespan')
+    lab.edit(lambda state: state['methods']['Win32_TSIssuedLicense.Revoke'].update(RevokableCals=0))
+    [blocked] = lab.run([action('revoke', computer='PC-042')])
+    assert blocked['failed'] and blocked['blocked_by'] == 'revoke_limit' and not blocked['changed']
+    assert blocked['next_revoke_allowed_on'] is None and 'again later (no date given)' in blocked['msg']
+    assert lab.statuses() == {11: 2}
+
+
+def test_role_matches_any_of_several_names_and_names_the_mismatch(tmp_path: pathlib.Path) -> None:
+    # The client is now called WS-0042; the server issued its CALs to PC-042, the name its license carries.
+    lab = Lab(tmp_path, 'several_cals')
+    results = lab.run(role(license_server_computer=['WS-0042', 'PC-042'], license_server_revoke=True), check=True)
+    planned = outcome(results)
+    assert [c['license_id'] for c in planned['would_revoke']] == [11, 14] and planned['matched_computers'] == ['PC-042']
+    assert 'would revoke 2 CAL(s) issued to WS-0042 or PC-042' in planned['reason']
+    assert planned['reason'].endswith('the license server recorded the client as PC-042, not as WS-0042')
+    [listed] = lab.run([action('list', computer='10.20.30.40')])  # an IP address is not the computer "10"
+    assert listed['count'] == 0 and listed['matched_computers'] == []

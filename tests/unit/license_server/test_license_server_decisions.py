@@ -114,6 +114,9 @@ def test_cim_and_iso_renderings_agree(moment: dt.datetime, offset_minutes: int) 
     ('PC-0420', 'PC-042', False),
     ('PC-04', 'PC-042', False),
     ('', 'PC-042', False), (None, 'PC-042', False),
+    ('10', '10.20.30.40', False),                  # an IP address is not cut to its first label
+    ('10.20.30.40', '10.20.30.40', True),
+    ('fe80', 'fe80::1', False),
 ])
 def test_computer_matching(issued_to: t.Any, wanted: str, match: bool) -> None:
     assert ls.computer_matches(issued_to, wanted) is match
@@ -143,6 +146,11 @@ def test_select_by_name_hwid_both_or_none() -> None:
     assert ids(ls.select_cals(cals, computer='PC-042', hardware_id='A1B2C3D4000011112222333344445555')) == [1, 2]
     assert ids(ls.select_cals(cals, computer='PC-077', hardware_id='FFFFFFFF000011112222333344445555')) == []
     assert ids(ls.select_cals(cals)) == [1, 2, 3, 4]
+    # several names: the computer name and the name the license carries; a CAL issued to either matches
+    assert ids(ls.select_cals(cals, computer=['WS-0042', 'pc-077'])) == [3]
+    assert ids(ls.select_cals(cals, computer=['10.0.0.5', 'PC-077.corp.example', 'pc-042'])) == [1, 2, 3, 4]
+    assert ls.matched_names(ls.select_cals(cals, computer=['WS-0042', 'pc-077']), ['WS-0042', 'pc-077']) == ['pc-077']
+    assert ls.matched_names(cals, 'PC-042') == ['PC-042'] and ls.matched_names(cals, None) == []
 
 
 # --- shaping, non-admin ---------------------------------------------------------------------------------
@@ -258,6 +266,36 @@ def test_failed_revoke_with_a_past_date_and_allowance_is_a_wmi_error() -> None:
         ls.judge_revoke_result({'ReturnValue': 0x80041002, 'RevokableCals': 4,
                                 'NextRevokeAllowedOn': '2026-02-01T00:00:00Z'}, NOW)
     assert error.value.code == 0x80041002
+
+
+TIMESPAN = {'Ticks': 0, 'Days': 0, 'Hours': 0, 'Minutes': 0, 'Seconds': 0, 'Milliseconds': 0,
+            'TotalDays': 0.0, 'TotalHours': 0.0, 'TotalMinutes': 0.0, 'TotalSeconds': 0.0, 'TotalMilliseconds': 0.0}
+
+
+@pytest.mark.parametrize('next_allowed', [
+    TIMESPAN, '00000000000000.000000:000', '20990101000000.000000+000', '2099-01-01T00:00:00.0000000Z',
+    '00000000000000.000000+000', 'garbage', '', 12345, ['x'],
+])
+def test_successful_revoke_never_reads_next_revoke_allowed_on(next_allowed: t.Any) -> None:
+    outcome = ls.judge_revoke_result({'ReturnValue': 0, 'RevokableCals': 3, 'NextRevokeAllowedOn': next_allowed}, NOW)
+    assert outcome.revoked and not outcome.limit_reached and outcome.next_revoke_allowed_on is None
+
+
+@pytest.mark.parametrize('next_allowed', [TIMESPAN, '00000000000000.000000:000', 'garbage', 7, None])
+def test_failed_revoke_with_no_usable_date_still_reports_the_limit(next_allowed: t.Any) -> None:
+    outcome = ls.judge_revoke_result({'ReturnValue': 1, 'RevokableCals': 0, 'NextRevokeAllowedOn': next_allowed}, NOW)
+    assert not outcome.revoked and outcome.limit_reached and outcome.next_revoke_allowed_on is None
+    assert 'again later (no date given)' in outcome.message
+
+
+@pytest.mark.parametrize('raw, expected', [
+    ('20260401000000.000000+000', dt.datetime(2026, 4, 1, tzinfo=UTC)),       # Get-WmiObject's DMTF text
+    ('2026-04-01T02:00:00.0000000+02:00', dt.datetime(2026, 4, 1, tzinfo=UTC)),  # CIM cmdlets' DateTime
+    (TIMESPAN, None), ('00000000000000.000000:000', None), ('00000000000000.000000+000', None),
+    ('', None), (None, None), ('not a date', None), ({'DateTime': 'x'}, None),
+])
+def test_next_revoke_date_takes_every_shape_and_never_raises(raw: t.Any, expected: t.Any) -> None:
+    assert ls.next_revoke_date(raw) == expected
 
 
 def test_cal_gone_between_list_and_revoke() -> None:

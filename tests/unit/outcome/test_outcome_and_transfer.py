@@ -7,8 +7,10 @@ import pytest
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _outcome, _transfer
 
 
-def _license(server='LICSRV01', serial='0x0200000001', temporary=False, valid_to='2027-01-01T00:00:00Z'):
-    return {'license_server': server, 'serial': serial, 'temporary': temporary, 'valid_to': valid_to}
+def _license(server='LICSRV01', serial='0x0200000001', temporary=False, valid_to='2027-01-01T00:00:00Z',
+             machine='WS-0042'):
+    return {'license_server': server, 'serial': serial, 'temporary': temporary, 'valid_to': valid_to,
+            'issued_to_machine': machine}
 
 
 def _store(*licenses, hwid='02aa', present=True, backup=None):
@@ -121,7 +123,7 @@ def test_only_permanent_licenses_are_cals_and_one_license_in_both_views_is_one_c
     found = _transfer.transferable_cals(result)
     assert found['cals'] == [{'cal': 'LICSRV01/0x0200000001', 'license_server': 'LICSRV01', 'serial': '0x0200000001',
                               'valid_to': '2027-01-01T00:00:00Z', 'view': '32', 'license': 'LICENSE000',
-                              'hardware_id': '02bb'}]
+                              'hardware_id': '02bb', 'issued_to_machine': 'WS-0042'}]
     assert found['not_transferable'] == ['LICENSE001 (view 64, LICSRV01, serial 0xT): temporary',
                                          'LICENSE002 (view 64, LICSRV01, serial 0xU): temporary/permanent unknown']
 

@@ -26,9 +26,16 @@
 #   methods:
 #     Win32_TSLicenseServer.GetActivationStatus: {ReturnValue, ActivationStatus}
 #     Win32_TSIssuedLicense.Revoke: {RevokableCals: <allowance left>, NextRevokeAllowedOn: <DATETIME|null>,
-#                                    LimitReturnValue: <code when the allowance is used up>}
+#                                    LimitReturnValue: <code when the allowance is used up>,
+#                                    NextRevokeAllowedOnAfterSuccess: <DATETIME|null, default null>}
+#     NextRevokeAllowedOn is documented as valid only when Revoke() failed, yet the out parameter is there on
+#     success too (jagilber's revoke script reads it after every call): a scenario may set what a successful
+#     call leaves in it. A CIM DATETIME holds a date (yyyymmddHHMMSS.mmmmmm+UUU, a DateTime through the CIM
+#     cmdlets) or an interval (ddddddddHHMMSS.mmmmmm:000, a TimeSpan, which win_powershell returns as the
+#     struct's properties): both are rendered the way win_powershell returns them.
 #   errors:        # a CIM error raised by any cmdlet call that touches the class
 #     Win32_TSIssuedLicense: {hresult: '0x8004100E', message: 'Invalid namespace '}
+#     Win32_TSIssuedLicense.Revoke: {hresult: '0x80041003', message: 'Access denied '}  # that method only
 # ======================================================================================================
 
 from __future__ import annotations
@@ -101,11 +108,32 @@ def cim_datetime_to_output(value: str) -> str:
         return value
     stamp, micro, sign, minutes = match.groups()
     offset = dt.timedelta(minutes=int(minutes)) * (-1 if sign == '-' else 1)
-    moment = dt.datetime.strptime(stamp, '%Y%m%d%H%M%S').replace(
-        microsecond=int(micro), tzinfo=dt.timezone(offset))
+    try:
+        moment = dt.datetime.strptime(stamp, '%Y%m%d%H%M%S').replace(
+            microsecond=int(micro), tzinfo=dt.timezone(offset))
+    except ValueError:
+        return value  # WMI's zero date and the like: no DateTime holds it, the text stays as it came
     total = int(offset.total_seconds() // 60)
     return '%s.%s0%s%02d:%02d' % (moment.strftime('%Y-%m-%dT%H:%M:%S'), '%06d' % moment.microsecond,
                                   '-' if total < 0 else '+', abs(total) // 60, abs(total) % 60)
+
+
+_DMTF_INTERVAL = re.compile(r'^(\d{8})(\d{2})(\d{2})(\d{2})\.(\d{6}):000$')
+
+
+def cim_interval_to_output(value: str) -> dict[str, t.Any] | None:
+    """A CIM interval as the CIM cmdlets + win_powershell give it: a TimeSpan is a value type, so
+    Convert-OutputObject passes it on as is and the module's JSON serializer writes its public properties
+    (.NET Framework's TimeSpan: no Microseconds/Nanoseconds)."""
+    match = _DMTF_INTERVAL.match(value)
+    if not match:
+        return None
+    days, hours, minutes, seconds, micro = (int(part) for part in match.groups())
+    span = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds, microseconds=micro)
+    ticks = (span.days * 86400 + span.seconds) * 10_000_000 + span.microseconds * 10
+    return {'Ticks': ticks, 'Days': span.days, 'Hours': hours, 'Minutes': minutes, 'Seconds': seconds,
+            'Milliseconds': micro // 1000, 'TotalDays': ticks / 864e9, 'TotalHours': ticks / 36e9,
+            'TotalMinutes': ticks / 6e8, 'TotalSeconds': ticks / 1e7, 'TotalMilliseconds': ticks / 1e4}
 
 
 def convert_output(value: t.Any, depth: int) -> t.Any:
@@ -113,7 +141,8 @@ def convert_output(value: t.Any, depth: int) -> t.Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):
-        return cim_datetime_to_output(value)
+        interval = cim_interval_to_output(value)
+        return interval if interval is not None else cim_datetime_to_output(value)
     if depth < 0:
         return 'System.Collections.Hashtable' if isinstance(value, dict) else 'System.Object[]'
     if isinstance(value, dict):
@@ -251,6 +280,8 @@ class Emulator:
                      if cal.get('LicenseId') == license_id and cal.get('KeyPackId') == key_pack_id]
             if not match:
                 return {'Found': False}, True
+            if self.cim_call('Win32_TSIssuedLicense.Revoke', 'Invoke-CimMethod', True, {'Found': True}):
+                return {'Found': True}, True
             policy = scenario.setdefault('methods', {}).setdefault('Win32_TSIssuedLicense.Revoke', {})
             allowance = int(policy.get('RevokableCals', 0))
             if allowance <= 0:
@@ -260,7 +291,7 @@ class Emulator:
             policy['RevokableCals'] = allowance - 1
             save_scenario(path, scenario)
             return {'Found': True, 'ReturnValue': 0, 'RevokableCals': allowance - 1,
-                    'NextRevokeAllowedOn': None}, True
+                    'NextRevokeAllowedOn': policy.get('NextRevokeAllowedOnAfterSuccess')}, True
 
 
 def main() -> None:
