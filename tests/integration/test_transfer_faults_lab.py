@@ -143,7 +143,7 @@ def test_host_unreachable_right_after_reg_delete_is_found_and_finished_by_the_re
 def test_delete_of_view_32_failing_after_view_64_loses_neither_cal(lab, tmp_path):
     url = 'sqlite://%s' % (tmp_path / 'ledger.sqlite3')
     run = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-two', transfer_target='n-two',
-                    ansible_wine_fail_command=r'reg\.exe delete .*/reg:32')
+                    ansible_wine_command_faults=['reg delete /reg:32'])
     assert run.rc != 0 and 'reg delete of view 32 failed' in run.stdout, run.stdout[-4000:]
     stores = _stores(lab, 'f-two')
     assert stores['64'] is None and stores['32'] is not None

@@ -20,8 +20,7 @@ import typing as t
 PREFIX_ENV = 'WINEPREFIX'
 TMPDIR_ENV = 'LAB_WINE_TMPDIR'
 TIMEOUT_ENV = 'LAB_WINE_TIMEOUT'
-# Fault injection (see the lab.wine.prefix connection's fail_command / offline_after options).
-FAIL_COMMAND_ENV = 'LAB_WINE_FAIL_COMMAND'
+# Fault injection (see the lab.wine.prefix connection's offline_after / run_after options).
 OFFLINE_AFTER_ENV = 'LAB_WINE_OFFLINE_AFTER'
 OFFLINE_MARKER = 'lab-offline'
 RUN_AFTER_ENV = 'LAB_WINE_RUN_AFTER'

@@ -225,9 +225,7 @@ def main() -> None:
     _log(argv)
     _run_before(argv)
     run_argv, denied = _inject_faults([program] + argv[1:], prefix)
-    fail_command = os.environ.get(_lab_wine.FAIL_COMMAND_ENV)
-    if denied or (fail_command and re.search(fail_command, cmd)):
-        # Lab fault injection (command_faults per step, or the connection's fail_command for the whole command).
+    if denied:
         rc, out, err = 1, b'', (ACCESS_DENIED + '\r\n').encode()
     else:
         rc, out, err = _lab_wine.run_wine(run_argv, stdin=stdin, cwd=cwd)

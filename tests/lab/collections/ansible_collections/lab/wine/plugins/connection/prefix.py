@@ -65,14 +65,6 @@ options:
     default: ''
     vars:
       - name: ansible_wine_command_log
-  fail_command:
-    description:
-      - "Fault injection - a regular expression; a win_command whose command line matches it fails as reg.exe
-        does when access is denied (rc 1, C(ERROR: Access is denied.)) without running."
-    type: str
-    default: ''
-    vars:
-      - name: ansible_wine_fail_command
   offline_after:
     description:
       - Fault injection - a regular expression; once a win_command whose command line matches it has run, the
@@ -182,7 +174,6 @@ class Connection(ConnectionBase):
         env['LAB_WINE_COMMAND_FAULTS'] = json.dumps(list(self.get_option('command_faults') or []))
         env['LAB_WINE_COMMAND_LOG'] = self.get_option('command_log') or ''
         env['LAB_WINE_COMMAND_BEFORE'] = json.dumps(dict(self.get_option('command_before') or {}))
-        env[_lab_wine.FAIL_COMMAND_ENV] = self.get_option('fail_command') or ''
         env[_lab_wine.OFFLINE_AFTER_ENV] = self.get_option('offline_after') or ''
         env[_lab_wine.RUN_AFTER_ENV] = json.dumps(self.get_option('run_after') or [])
         return env
