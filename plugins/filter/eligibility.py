@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, tslicensing.cal contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Filter tslicensing.cal.cal_eligibility (documentation in cal_eligibility.yml)."""
+"""Filters tslicensing.cal.cal_eligibility and license_server_generation (documentation beside, in .yml)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ def cal_eligibility(value: t.Any, license_server: t.Any = None, licensing_mode: 
         raise AnsibleFilterError('cal_eligibility: matrix_override: %s' % e) from None
 
 
+def license_server_generation(value: t.Any, variable: str = 'license_server') -> dict[str, t.Any]:
+    """The generation in its one spelling, or the error naming ``variable``."""
+    return _eligibility.license_server_generation(value, variable)
+
+
 class FilterModule:
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {'cal_eligibility': cal_eligibility}
+        return {'cal_eligibility': cal_eligibility, 'license_server_generation': license_server_generation}

@@ -224,6 +224,19 @@ def _normalize_generation(value: t.Any) -> str:
     return re.sub(r'\s+', '', str(value)).upper()
 
 
+def license_server_generation(value: t.Any, variable: str = 'license_server') -> dict[str, str | None]:
+    """``{'generation': '2012R2' | None, 'error': '' | why not}`` for an admin's spelling of a server generation
+    (None and blank are "not set")."""
+    text = '' if value is None else str(value).strip()
+    generation = _normalize_generation(text)
+    if generation in LICENSE_SERVER_GENERATIONS:
+        return {'generation': generation, 'error': ''}
+    return {'generation': None,
+            'error': '%s is %s: give the license server generation, one of %s, e.g. -e %s=2019'
+                     % (variable, "'%s'" % text if text else 'not set', ', '.join(LICENSE_SERVER_GENERATIONS),
+                        variable)}
+
+
 def _row_matches(row: t.Mapping[str, t.Any], facts: t.Mapping[str, str]) -> bool:
     for key, fact in (('families', 'family'), ('editions', 'edition'), ('product_types', 'product_type'),
                       ('servers', 'server'), ('modes', 'mode')):

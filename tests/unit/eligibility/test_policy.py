@@ -185,3 +185,24 @@ def test_no_decision_points_users_to_a_file_they_do_not_have() -> None:
     for row in ELIGIBILITY_MATRIX:
         for text in [row['reason'], *row['references']]:
             assert 'domain.md' not in text and 'section ' not in text, (row['id'], text)
+
+
+@pytest.mark.parametrize('spelling, generation', [
+    ('2008r2', '2008R2'), ('2012 r2', '2012R2'), (' 2012 R2 ', '2012R2'), (2019, '2019'), ('2025', '2025'),
+])
+def test_license_server_generation_takes_any_case_and_spacing(spelling, generation) -> None:
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils._eligibility import license_server_generation
+
+    assert license_server_generation(spelling) == {'generation': generation, 'error': ''}
+
+
+@pytest.mark.parametrize('value, shown', [(None, 'not set'), ('', 'not set'), ('  ', 'not set'), ('2017', "'2017'")])
+def test_license_server_generation_names_the_variable_and_the_choices(value, shown) -> None:
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils._eligibility import (
+        LICENSE_SERVER_GENERATIONS, license_server_generation,
+    )
+
+    result = license_server_generation(value, 'transfer_license_server_version')
+    assert result['generation'] is None
+    assert result['error'].startswith('transfer_license_server_version is %s:' % shown)
+    assert ', '.join(LICENSE_SERVER_GENERATIONS) in result['error']
