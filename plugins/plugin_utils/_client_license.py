@@ -182,7 +182,7 @@ def backup_root(backup_dir: str | None) -> str:
 
 def controller_backup_dir(backup_dir: str | None, host: str) -> str:
     """The host's backup folder: one folder under the root, named safely from the inventory name (which is
-    data, not a path: ``../x``, ``..`` or ``/etc`` become ``%2E%2E%2Fx``, ``%2E%2E``, ``%2Fetc``)."""
+    data, not a path: ``../x``, ``..`` or ``/etc`` become ``..%2Fx``, ``%2E%2E``, ``%2Fetc``)."""
     root = backup_root(backup_dir)
     try:
         folder = _private_files.safe_name(host, 'the inventory host name')

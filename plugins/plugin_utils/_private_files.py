@@ -51,7 +51,7 @@ def describe(exc: OSError) -> str:
 
 def safe_name(name: str, what: str = 'name') -> str:
     """``name`` as one folder name that cannot leave its parent: readable for DNS names and addresses,
-    percent-encoded otherwise (``../x`` -> ``%2E%2E%2Fx``, ``..`` -> ``%2E%2E``). The real name belongs in
+    percent-encoded otherwise (``../x`` -> ``..%2Fx``, ``..`` -> ``%2E%2E``). The real name belongs in
     the files' own metadata; this is only where they are kept."""
     if not isinstance(name, str) or not name:
         raise PrivateFileError('%s is empty: it cannot name a folder' % what)

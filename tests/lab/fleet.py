@@ -151,6 +151,9 @@ SEEDS: dict[str, t.Callable[[str], _regfile.RegDocument | None]] = {
 class HostSpec:
     os: str = 'win10-pro'
     stores: dict[str, str] = dataclasses.field(default_factory=lambda: {'64': 'one-license'})
+    # The host's name in the inventory when it cannot name a prefix folder (a hostile name such as '../x',
+    # '..' or an absolute path); the fleet's key names the prefix, ansible_wine_prefix maps one to the other.
+    inventory_name: str | None = None
 
 
 def seed_document(seed: str, host: str = 'client') -> _regfile.RegDocument | None:
@@ -288,7 +291,8 @@ class Fleet:
             # caller ever shares a pipe with it.
             self._wineserver(prefix, '-p%d' % SERVER_LINGER_SECONDS)
             self.seed(host, spec)
-            self.hosts[host] = {'prefix': str(prefix), 'os': spec.os, 'stores': dict(spec.stores)}
+            self.hosts[host] = {'prefix': str(prefix), 'os': spec.os, 'stores': dict(spec.stores),
+                                'inventory_name': spec.inventory_name or host}
         self._save()
 
     def _save(self) -> None:
@@ -309,7 +313,7 @@ class Fleet:
     # -- inventory and inspection ---------------------------------------------------------------
     def inventory(self, group: str = 'lab_clients') -> dict[str, t.Any]:
         hosts = {
-            name: {
+            info.get('inventory_name') or name: {
                 'ansible_connection': 'lab.wine.prefix',
                 'ansible_wine_prefix': info['prefix'],
                 'ansible_wine_tmpdir': self.tmpdir,
