@@ -18,6 +18,7 @@ from fleet import HostSpec
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import TransferRequest, open_ledger
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._transfer import cal_id
 
 pytestmark = pytest.mark.lab
 
@@ -67,7 +68,8 @@ def test_restore_refuses_every_wrong_backup_before_touching_the_host(lab, tmp_pa
     assert all(lab.fleet.export_store(host, '64') is None for host in HOSTS)
     good = {host: _only_backup(backups, host) for host in HOSTS}
     data = {host: good[host].read_bytes() for host in HOSTS}
-    cal = store.license_ids(store.verify_export(data['r_moved'], 'x'))[0]
+    decoded = removed.result('r_moved', TASK)['views']['64']['licenses'][0]['decoded']['licenses'][0]
+    cal = cal_id(decoded['license_server'], decoded['serial'])
 
     host_vars: dict[str, dict] = {}
     work = tmp_path / 'work'
