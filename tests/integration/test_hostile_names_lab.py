@@ -30,10 +30,20 @@ def absolute_name(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def lab(lab_factory, absolute_name):
+def slash_key_seed(tmp_path_factory, license_fixtures):
+    # A license key whose name holds '/': legal in the registry, never a separator there.
+    text = (license_fixtures / 'mslicensing-wine-export.reg').read_bytes().decode('utf-16')
+    seed = tmp_path_factory.mktemp('seeds') / 'slash-key.reg'
+    seed.write_bytes(text.replace('Store\\LICENSE000', 'Store\\LIC/ENSE000').encode('utf-16'))
+    return str(seed)
+
+
+@pytest.fixture(scope='module')
+def lab(lab_factory, absolute_name, slash_key_seed):
     names = {'h_escape': '../escape-one', 'h_dotdot': '..', 'h_absolute': absolute_name}
-    return lab_factory('hostile-names', {prefix: HostSpec('win10-pro', {'64': 'one-license'}, inventory_name=name)
-                                         for prefix, name in names.items()}), names
+    specs = {prefix: HostSpec('win10-pro', {'64': 'one-license'}, inventory_name=name) for prefix, name in names.items()}
+    specs['h_slashkey'] = HostSpec('win10-pro', {'64': slash_key_seed})
+    return lab_factory('hostile-names', specs), names
 
 
 def _tree(path: pathlib.Path) -> list[str]:
@@ -49,7 +59,7 @@ def test_backups_of_hostile_names_stay_under_the_backup_root(lab, absolute_name,
     before_outside = _tree(outside)
     old_umask = os.umask(0)  # the playbook inherits it: the root folder must still be 0700
     try:
-        run = lab.playbook(RESET, extra_vars={'reset_license_store_hosts': 'lab_clients',
+        run = lab.playbook(RESET, extra_vars={'reset_license_store_hosts': 'lab_clients:!h_slashkey',
                                               'reset_license_store_backup_dir': str(root)})
     finally:
         os.umask(old_umask)
@@ -73,7 +83,8 @@ def test_backups_of_hostile_names_stay_under_the_backup_root(lab, absolute_name,
     assert not os.path.lexists(absolute_name)
 
     # and the same names find their own backups again
-    restored = lab.playbook(RESTORE, extra_vars={'restore_hosts': 'lab_clients', 'restore_backup_dir': str(root)},
+    restored = lab.playbook(RESTORE, extra_vars={'restore_hosts': 'lab_clients:!h_slashkey',
+                                                 'restore_backup_dir': str(root)},
                             env={'TSCAL_LEDGER_URL': 'sqlite://%s/ledger.sqlite3' % tmp_path})
     assert restored.rc == 0, restored.stdout + restored.stderr
     for prefix, name in names.items():
@@ -111,3 +122,15 @@ def test_a_host_folder_linked_outside_the_root_is_refused(tmp_path):
     (root / 'pc1').symlink_to(tmp_path)
     with pytest.raises(store.BackupError, match='outside'):
         store.controller_backup_dir(str(root), 'pc1')
+
+
+def test_audit_reports_a_license_key_with_a_slash_instead_of_not_reached(lab, tmp_path):
+    lab, _names = lab
+    assert b'LIC/ENSE000' in lab.fleet.export_store('h_slashkey', '64').decode('utf-16').encode()
+    run = lab.playbook(REPO / 'playbooks' / 'audit.yml', json_output=False, extra_vars={
+        'audit_hosts': 'h_slashkey', 'audit_ledger': 'sqlite://%s/ledger.sqlite3' % tmp_path,
+        'audit_report_dir': str(tmp_path / 'reports'), 'audit_report_formats': ['json']})
+    assert run.rc == 0, run.stdout + run.stderr
+    (host,) = json.loads((tmp_path / 'reports' / 'tscal-audit.json').read_text())['hosts']
+    assert host['reached'] is True, host
+    assert [row['key'] for row in host['licenses']] == ['LIC/ENSE000'], host
