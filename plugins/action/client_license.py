@@ -222,9 +222,9 @@ class ActionModule(WindowsActionBase):
                             for row in moved))
         if not moved and not renamed:
             return
-        detail = {'target_host': self._host, 'backups': {view: {'path': source.path, 'sha256': store.sha256(source.data),
-                                                              'backup_host': source.other_host or self._host}
-                                                       for view, source in sources.items()}}
+        backups = {view: {'path': source.path, 'sha256': store.sha256(source.data),
+                          'backup_host': source.other_host or self._host} for view, source in sources.items()}
+        detail: dict[str, t.Any] = {'target_host': self._host, 'backups': backups}
         if renamed:
             detail['restore_from_host'] = renamed[0]
         if moved:
