@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import getpass
 import ntpath
 import os
 import tempfile
@@ -16,6 +17,7 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_lic
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import describe_licenses, permanent_licenses
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import LedgerError, open_ledger
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
@@ -41,6 +43,8 @@ class ActionModule(WindowsActionBase):
             variable_names=dict(type='dict'),
         )),
         remove_permanent=dict(type='bool', default=False),
+        restore_from_host=dict(type='str'),
+        restore_transferred_cal=dict(type='bool', default=False),
     )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
@@ -315,45 +319,102 @@ class ActionModule(WindowsActionBase):
 
     # -- state: present ------------------------------------------------------------------------------
     def _present(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        plan = self._restore_plan(args)
+        # Every check that can refuse (the files, their manifests, the host, the ledger) is decided here,
+        # on the controller, before the first step on the host.
+        warnings: list[str] = []
+        sources = self._restore_sources(args, warnings)
         outcome: dict[str, t.Any] = {'changed': False, 'views': {}, 'backups': {}, 'diff': []}
+        self._check_ledger(sources, args, outcome)
+        if warnings:
+            outcome['warnings'] = warnings
         done = []
-        for view, backup_file in plan.items():
-            changed = self._restore(view, backup_file, args, task_vars, outcome)
+        for view, source in sources.items():
+            changed = self._restore(view, source, args, task_vars, outcome)
             if changed:
                 done.append(view)
         outcome['changed'] = bool(done)
         if not self._task.diff:
             del outcome['diff']
         if not done:
-            outcome['msg'] = 'the store already equals the backup in view(s) %s' % ', '.join(plan)
+            outcome['msg'] = 'the store already equals the backup in view(s) %s' % ', '.join(sources)
         elif self._task.check_mode:
             outcome['msg'] = 'would restore the store in view(s) %s' % ', '.join(done)
         else:
             outcome['msg'] = 'restored the store in view(s) %s' % ', '.join(done)
         return outcome
 
-    def _restore_plan(self, args: dict[str, t.Any]) -> dict[str, str]:
+    def _restore_plan(self, args: dict[str, t.Any], warnings: list[str]) -> dict[str, str]:
         """view -> backup file: the file given in ``backup``, or the newest backup of each view asked."""
         asked = self._task.args.get('registry_views')
         if args['backup']:
             return {self._backup_view(args['backup'], asked): args['backup']}
         host_dir = store.controller_backup_dir(args['backup_dir'], self._host)
         views = store.normalize_views(args['registry_views'])
-        plan = store.latest_backups(host_dir, views)
+        plan, skipped = store.latest_backups(host_dir, views)
+        warnings.extend(skipped)
         if not plan:
             raise store.BackupError('no backup of view(s) %s for %s in %s' % (', '.join(views), self._host, host_dir))
         return plan
 
-    def _restore(self, view: str, backup_file: str, args: dict[str, t.Any], task_vars: dict[str, t.Any],
-                 outcome: dict[str, t.Any]) -> bool:
+    def _restore_sources(self, args: dict[str, t.Any], warnings: list[str]) -> dict[str, store.RestoreSource]:
+        """Each planned backup read (with a size limit), matched against its manifest and its host, parsed."""
+        sources = {}
+        for view, backup_file in self._restore_plan(args, warnings).items():
+            data = store.read_backup(backup_file)
+            manifest = store.read_manifest(backup_file)
+            store.check_backup(data, backup_file, manifest)
+            doc = store.verify_export(data, backup_file)
+            other_host = store.check_backup_host(manifest, self._host, args['restore_from_host'], backup_file)
+            if manifest is None:
+                warnings.append('%s has no manifest: neither its integrity nor the host it came from can be checked'
+                                % backup_file)
+            sources[view] = store.RestoreSource(backup_file, data, doc, manifest, other_host)
+        return sources
+
+    def _check_ledger(self, sources: dict[str, store.RestoreSource], args: dict[str, t.Any],
+                      outcome: dict[str, t.Any]) -> None:
+        """Refuse to bring back a CAL the ledger says was transferred to another computer, unless the operator
+        says so; record every override (that one, or another host's backup) in the ledger's event log first."""
+        cals = sorted({cal for source in sources.values() for cal in store.license_ids(source.doc)})
+        renamed = sorted({source.other_host for source in sources.values() if source.other_host})
+        if not cals and not renamed:
+            return
         try:
-            with open(backup_file, 'rb') as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise store.BackupError('cannot read backup %s: %s' % (backup_file, exc.strerror or exc)) from exc
-        wanted = store.verify_export(data, backup_file)
-        outcome['backups'][view] = {'path': backup_file, 'sha256': store.sha256(data), 'view': view}
+            with open_ledger(args['ledger'] or None, dry_run=True) as ledger:
+                moved = ledger_moved_away(ledger, cals, self._host)
+        except LedgerError as exc:
+            raise AnsibleActionFail('cannot check in the ledger whether the CAL(s) of the backup were transferred '
+                                    'away (%s); nothing was restored' % to_native(exc)) from None
+        if moved and not args['restore_transferred_cal']:
+            raise AnsibleActionFail(
+                'refusing to restore: the ledger records that %s; restoring it here would leave one CAL on two '
+                'computers. If that transfer was undone, set restore_transferred_cal=true (recorded in the ledger)'
+                % '; '.join('CAL %s was transferred to %s (transfer #%s, %s, state %s)'
+                            % (row['cal_id'], row['target_host'], row['id'], row['created_at'], row['state'])
+                            for row in moved))
+        if not moved and not renamed:
+            return
+        backups = {view: {'path': source.path, 'sha256': store.sha256(source.data),
+                          'backup_host': source.other_host or self._host} for view, source in sources.items()}
+        detail: dict[str, t.Any] = {'target_host': self._host, 'backups': backups}
+        if renamed:
+            detail['restore_from_host'] = renamed[0]
+        if moved:
+            detail['transfers'] = [row['id'] for row in moved]
+            detail['cals'] = sorted({row['cal_id'] for row in moved})
+        try:
+            with open_ledger(args['ledger'] or None, dry_run=bool(self._task.check_mode)) as ledger:
+                ledger.record_event('restore_override', detail, host=self._host, operator=_operator())
+        except LedgerError as exc:
+            raise AnsibleActionFail('cannot record the restore override in the ledger (%s); nothing was restored'
+                                    % to_native(exc)) from None
+        outcome['override'] = dict(detail, recorded=not self._task.check_mode)
+
+    def _restore(self, view: str, backup: store.RestoreSource, args: dict[str, t.Any], task_vars: dict[str, t.Any],
+                 outcome: dict[str, t.Any]) -> bool:
+        # ``backup`` passed every controller-side check; ``backup.data`` holds the bytes that were checked.
+        backup_file, wanted = backup.path, backup.doc
+        outcome['backups'][view] = {'path': backup_file, 'sha256': store.sha256(backup.data), 'view': view}
 
         _distinct, found, _results = self._read([view], task_vars)
         current = found[view]
@@ -368,7 +429,7 @@ class ActionModule(WindowsActionBase):
                                 'after_header': backup_file, 'after': self._diff_text(wanted, store.summary(wanted))})
         if self._task.check_mode:
             return True
-        restored = self._import(view, data, args, task_vars)
+        restored = self._import(view, backup.data, args, task_vars)
         if not store.export_matches_query(wanted, restored):
             raise AnsibleActionFail('after reg import the store in view %s differs from %s' % (view, backup_file))
         outcome['views'][view] = store.summary(restored)
@@ -420,14 +481,33 @@ class ActionModule(WindowsActionBase):
         return restored
 
     def _backup_view(self, backup_file: str, asked: t.Any) -> str:
+        """The view a single backup file goes to: its manifest's, which the views asked must include (the
+        default, both views, does); a file without a manifest needs exactly one view named."""
         manifest = store.read_manifest(backup_file)
         if manifest is not None:
             view = str(manifest['view'])
-            if asked is not None and store.normalize_views(asked) != [view]:
+            if asked is not None and view not in store.normalize_views(asked):
                 raise AnsibleActionFail('%s was exported from registry view %s (its manifest says so), not %s'
-                                        % (backup_file, view, asked))
+                                        % (backup_file, view, ', '.join(store.normalize_views(asked))))
             return view
         if asked is None or len(store.normalize_views(asked)) != 1:
             raise AnsibleActionFail('%s has no manifest (%s) to say which registry view it was exported from; '
                                     'name exactly one in registry_views' % (backup_file, store.manifest_path(backup_file)))
         return store.normalize_views(asked)[0]
+
+
+def ledger_moved_away(ledger: t.Any, cals: t.Sequence[str], host: str) -> list[dict[str, t.Any]]:
+    """The latest transfer of each CAL whose target is another computer than ``host``."""
+    moved = []
+    for cal in cals:
+        rows = ledger.transfers(cal_id=cal)
+        if rows and rows[-1]['target_host'] != host:
+            moved.append(rows[-1])
+    return moved
+
+
+def _operator() -> str | None:
+    try:
+        return getpass.getuser()  # who ran the controller, for the ledger's event log
+    except (KeyError, OSError):
+        return None

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _private_files
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
@@ -115,12 +116,11 @@ def _write(dest: str, targets: dict[str, str], check_mode: bool) -> list[str]:
     if check_mode or not stale:
         return stale
     try:
-        if not os.path.isdir(dest):
-            os.makedirs(dest, mode=0o700)
-            os.chmod(dest, 0o700)  # makedirs' mode is reduced by the umask
+        _private_files.make_private_dir(dest)
         for path in stale:
-            write_private_file(path, targets[path])
+            # a report file that is a symbolic link out of dest is refused, not followed
+            write_private_file(_private_files.require_within(dest, path, 'the report'), targets[path])
     except OSError as exc:
         raise AnsibleActionFail('cannot write the report in %s: %s'
-                                % (dest, to_text(exc.strerror or exc))) from None
+                                % (dest, to_text(_private_files.describe(exc)))) from None
     return stale

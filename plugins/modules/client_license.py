@@ -92,12 +92,18 @@ options:
         to restore with O(state=present). Files that are not an MSLicensing export, or that contain deletions,
         are refused.
       - Without it, O(state=present) restores the newest backup of each view in O(registry_views) that the
-        manifests in O(backup_dir) record for this host.
+        manifests in O(backup_dir) record for this host; a manifest that cannot be read is skipped with a warning.
+      - Before anything happens on the host, a backup is read (a regular file, at most 16 MiB) and must match
+        the sha256 in its manifest (a backup cut short or edited is refused), and the manifest must name this
+        host (see O(restore_from_host)).
     type: path
   ledger:
     description:
-      - The transfer ledger (see M(tslicensing.cal.license_inventory)) that receives the intent of O(transfer).
-      - Defaults to E(TSCAL_LEDGER_URL), else the per-user SQLite file.
+      - The transfer ledger (see M(tslicensing.cal.license_inventory)); default E(TSCAL_LEDGER_URL), else the
+        per-user SQLite file.
+      - With O(state=absent) and O(transfer), it receives the transfer's intent.
+      - With O(state=present), it is checked for transfers of the backup's CALs and receives the overrides
+        (O(restore_from_host), O(restore_transferred_cal)); a ledger that cannot be read refuses the restore.
     type: str
   transfer:
     description:
@@ -150,6 +156,19 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  restore_from_host:
+    description:
+      - With O(state=present), the inventory name under which this host's backup was made, when the host was
+        renamed since. Without it a backup whose manifest names another host is refused (restoring it would put
+        that host's CAL on this one).
+      - Recorded in the ledger's event log (kind C(restore_override)) before anything is restored.
+    type: str
+  restore_transferred_cal:
+    description:
+      - With O(state=present), restore a CAL although the ledger says its latest transfer moved it to another
+        computer (do this only when that transfer was undone). Recorded in the ledger's event log first.
+    type: bool
+    default: false
 notes:
   - Close the Remote Desktop client before removing the store. After a removal the next connection creates a
     new hardware id, and a non-administrator RDP client cannot recreate the key, so start it once elevated.
@@ -287,6 +306,12 @@ backups:
   returned: when O(state=present)
   type: dict
   sample: {'64': {path: /srv/tscal/backups/pc042/20261128T071500.123456Z-reg64.reg, sha256: 3233..., view: '64'}}
+override:
+  description: The overrides used by O(state=present) (O(restore_from_host), O(restore_transferred_cal)) as
+    recorded in the ledger's event log.
+  returned: when an override was needed
+  type: dict
+  sample: {target_host: pc042, restore_from_host: pc042-old, backups: {}, recorded: true}
 module_executions:
   description: The number of module executions (round trips to the host) this task cost.
   returned: always

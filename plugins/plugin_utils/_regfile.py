@@ -117,9 +117,11 @@ def _components(path: str) -> list[str]:
         raise ValueError('empty registry key path')
     if _CONTROL.search(path):
         raise ValueError('registry key path %r contains a control character' % path)
-    if '/' in path:
-        raise ValueError('registry key path %r contains a forward slash (use backslashes)' % path)
     parts = (path[:-1] if path.endswith('\\') else path).split('\\')
+    # '/' is a legal character of a key name (a license key may hold one), never a separator; in the hive
+    # it can only be a mistaken separator.
+    if '/' in parts[0]:
+        raise ValueError('registry key path %r contains a forward slash (use backslashes)' % path)
     if any(not part for part in parts):
         raise ValueError('registry key path %r has an empty component' % path)
     if any(part in ('.', '..') for part in parts):
@@ -139,10 +141,6 @@ def normalize_key(path: str) -> str:
 def _is_within(path: str, root: str, same_name: t.Callable[[str, str], bool]) -> bool:
     parts, root_parts = _components(path), _components(root)
     return len(parts) >= len(root_parts) and all(same_name(a, b) for a, b in zip(parts, root_parts))
-
-
-def _casefold_equal(a: str, b: str) -> bool:
-    return a.casefold() == b.casefold()
 
 
 def _ascii_equal(a: str, b: str) -> bool:
@@ -194,8 +192,8 @@ def _decode(data: bytes | str, source: str) -> str:
         if raw.startswith(b'\xfe\xff'):
             raise RegFileError(source, None, 'not a .reg file: UTF-16BE is not supported')
         return raw[3:].decode('utf-8') if raw.startswith(b'\xef\xbb\xbf') else raw.decode('utf-8')
-    except UnicodeDecodeError as e:
-        raise RegFileError(source, None, 'not a .reg file: %s' % e) from None
+    except UnicodeDecodeError:
+        raise RegFileError(source, None, 'not a .reg file: neither UTF-16 (with BOM) nor UTF-8 text') from None
 
 
 def _physical_lines(text: str) -> list[str]:
@@ -209,8 +207,9 @@ def _read_header(lines: list[str], source: str) -> tuple[str, int]:
             continue
         header = line.strip()
         if header not in (HEADER_V5, HEADER_V4):
-            raise RegFileError(source, index + 1, 'not a .reg file: the first line must be %r or %r, not %r'
-                               % (HEADER_V5, HEADER_V4, _shorten(header)))
+            # Never quote the line: a file given as a backup by mistake may hold anything.
+            raise RegFileError(source, index + 1, 'not a .reg file: the first line must be %r or %r'
+                               % (HEADER_V5, HEADER_V4))
         return header, index + 1
     raise RegFileError(source, 1, 'not a .reg file: no %r header' % HEADER_V5)
 
@@ -487,7 +486,7 @@ def parse_reg_query(text: str, root: str, source: str = '<reg query>', *,
         if not keys:
             raise RegFileError(source, line_no, 'value outside any key')
         keys[-1][1].append(_query_value(line, source, line_no, default_name))
-    if not keys or keys[0][0].casefold() != root_path.casefold():
+    if not keys or not _ascii_equal(keys[0][0], root_path):
         keys.insert(0, (root_path, []))
     return RegDocument(keys=tuple(RegKey(path, tuple(values)) for path, values in keys))
 
@@ -558,9 +557,10 @@ def tree(doc: RegDocument) -> dict[str, dict[str, tuple[int, Data]]]:
 
 
 def relative_path(path: str, root: str) -> str | None:
-    """``path`` relative to ``root`` ('' for root itself), None when outside it or unparsable."""
+    """``path`` relative to ``root`` ('' for root itself), None when outside it or unparsable. The root's
+    components compare ASCII case-insensitively, as the guard does: ``Micro\u017foft`` is another key."""
     try:
-        if not _is_within(path, root, _casefold_equal):
+        if not _is_within(path, root, _ascii_equal):
             return None
     except ValueError:
         return None

@@ -160,9 +160,12 @@ class HostSpec:
     os: str = 'win10-pro'
     stores: dict[str, str] = dataclasses.field(default_factory=lambda: {'64': 'one-license'})
     arch: str = 'win64'
+    """``win32`` makes a 32-bit Windows (``WINEARCH=win32``): /reg:64 and /reg:32 open one key there."""
     computer_name: str | None = None
     """The NetBIOS computer name in the registry; by default the host name, upper case, at most 15 characters."""
-    """``win32`` makes a 32-bit Windows (``WINEARCH=win32``): /reg:64 and /reg:32 open one key there."""
+    # The host's name in the inventory when it cannot name a prefix folder (a hostile name such as '../x',
+    # '..' or an absolute path); the fleet's key names the prefix, ansible_wine_prefix maps one to the other.
+    inventory_name: str | None = None
 
 
 def seed_document(seed: str, host: str = 'client') -> _regfile.RegDocument | None:
@@ -359,7 +362,8 @@ class Fleet:
             # caller ever shares a pipe with it.
             self._wineserver(prefix, '-p%d' % SERVER_LINGER_SECONDS)
             self.seed(host, spec)
-            self.hosts[host] = {'prefix': str(prefix), 'os': spec.os, 'stores': dict(spec.stores), 'arch': spec.arch}
+            self.hosts[host] = {'prefix': str(prefix), 'os': spec.os, 'stores': dict(spec.stores), 'arch': spec.arch,
+                                'inventory_name': spec.inventory_name or host}
         self._save()
 
     def _save(self) -> None:
@@ -380,7 +384,7 @@ class Fleet:
     # -- inventory and inspection ---------------------------------------------------------------
     def inventory(self, group: str = 'lab_clients') -> dict[str, t.Any]:
         hosts = {
-            name: {
+            info.get('inventory_name') or name: {
                 'ansible_connection': 'lab.wine.prefix',
                 'ansible_wine_prefix': info['prefix'],
                 'ansible_wine_tmpdir': self.tmpdir,

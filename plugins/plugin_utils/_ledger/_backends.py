@@ -29,6 +29,7 @@ import sqlite3
 import time
 import typing as t
 
+from .. import _private_files
 from ._model import LedgerUnavailable
 from ._schema import POSTGRESQL_DIALECT, SQLITE_DIALECT, Dialect
 from ._url import POSTGRESQL, SQLITE, LedgerError, LedgerLocation
@@ -136,11 +137,7 @@ def _create_private_file(path: str) -> None:
     """The ledger file 0600 in a 0700 directory (the directory only when we create it)."""
     directory = os.path.dirname(path)
     try:
-        if not os.path.isdir(directory):
-            os.makedirs(os.path.dirname(directory) or '/', exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(directory, 0o700)
-                os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        _private_files.make_private_dir(directory)
         if not os.path.exists(path):
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

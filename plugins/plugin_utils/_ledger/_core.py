@@ -21,7 +21,7 @@ import typing as t
 
 from ._backends import Backend, ConstraintViolation, backend_for
 from ._model import (Observation, Outcome, Row, StateChangeRefused, TransferRefused, TransferRequest,
-                     utc_now)
+                     checked_text, utc_now)
 from ._schema import (CURRENT_VERSION, INITIAL_STATE, INTENT_STATE, MIGRATIONS, SCHEMA_VERSION_TABLE,
                       TRANSITIONS, WAITING_FOR_TARGET, render)
 from ._url import LedgerError, parse_url
@@ -343,6 +343,17 @@ class Ledger:
             tx.event('transfer_completed', {'seen_holding': observation.serial, 'observed_at': observation.observed_at},
                      record, observation.host, operator)
         return done
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def record_event(self, kind: str, detail: t.Mapping[str, t.Any], host: str | None = None,
+                     operator: str | None = None) -> Outcome:
+        """Append one event to the log (e.g. an operator's override of a safety check); never changes a transfer."""
+        kind = t.cast(str, checked_text(kind, 'kind', required=True))
+        host, operator = checked_text(host, 'host'), checked_text(operator, 'operator')
+        with self._transaction() as tx:
+            tx.event(kind, detail, host=host, operator=operator)
+        return Outcome(not self.dry_run)
 
     # -- reading ----------------------------------------------------------------------------------
 

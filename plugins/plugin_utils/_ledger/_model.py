@@ -97,6 +97,8 @@ class TransferRequest:
         for field in dataclasses.fields(self):
             value = checked_text(getattr(self, field.name), field.name, field.name in required)
             object.__setattr__(self, field.name, value)
+        if self.reissue_reference is not None and not self.reissue_reference.strip():
+            raise LedgerError('reissue_reference is blank: give the Clearinghouse reissue reference, or leave it unset')
         if self.backup_sha256 is not None:
             if not _SHA256.match(self.backup_sha256):
                 raise LedgerError('backup_sha256 must be 64 hexadecimal digits')

@@ -76,6 +76,9 @@ def parse_url(url: str | None) -> LedgerLocation:
     """Parse ``url`` (``None`` or empty: :func:`default_url`)."""
     url = url or default_url()
     display = mask_url(url)
+    if '\x00' in url:
+        # Neither SQLite's file names nor libpq's connection strings can hold one ("embedded null byte").
+        raise LedgerError('invalid ledger URL %s: it contains a NUL character' % display.replace('\x00', '\\0'))
     try:
         parts = urlsplit(url)
     except ValueError as exc:

@@ -10,15 +10,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime
 import io
 import json
 import os
-import tempfile
 import typing as t
 
+from .. import _private_files
 from ._model import Row, parse_timestamp
 
 EXPORT_FORMATS = ('csv', 'json')
@@ -53,17 +52,7 @@ def write_private_file(path: str, content: str) -> bool:
     """Write ``content`` to ``path`` (mode 0600, atomically); False when it already held exactly that."""
     if file_holds(path, content):
         return False
-    data = content.encode('utf-8')
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temp_path = tempfile.mkstemp(prefix='.ledger-export-', dir=directory)  # mkstemp: 0600
-    try:
-        with os.fdopen(handle, 'wb') as out:
-            out.write(data)
-        os.replace(temp_path, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_path)
-        raise
+    _private_files.write_private(path, content.encode('utf-8'), replace=True)
     return True
 
 

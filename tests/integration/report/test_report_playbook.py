@@ -233,3 +233,18 @@ def test_default_ledger_is_read_but_never_created(run_playbook, seed_transfers, 
     present = run_playbook(tmp_path, 'default-ledger', DEFAULT_LEDGER, extra, env=env)
     totals = present.result('localhost', 'Report with the default ledger')['totals']
     assert (totals['transfers']['server_revoked'], totals['transfers']['reissue_requested']) == (1, 1)
+
+
+def test_a_report_file_linked_out_of_dest_is_refused(run_playbook, tmp_path, license_fixtures):
+    report_dir = tmp_path / 'reports'
+    report_dir.mkdir()
+    elsewhere = tmp_path / 'elsewhere.csv'
+    elsewhere.write_text('keep me\n')
+    (report_dir / 'tscal-audit.csv').symlink_to(elsewhere)
+    extra = {'clients': _clients(license_fixtures), 'report_dir': str(report_dir),
+             'ledger_url': 'sqlite://%s/ledger.sqlite3' % tmp_path, 'report_time': REPORT_TIME,
+             'observed_at': REPORT_TIME}
+    run = run_playbook(tmp_path, 'audit', AUDIT, extra)
+    result = run.result('localhost', 'Write the report')
+    assert result.get('failed') is True and 'is outside %s' % report_dir in result['msg'], result
+    assert elsewhere.read_text() == 'keep me\n'
