@@ -302,7 +302,8 @@ def test_staging_folder_is_protected_before_anything_is_written(lab, tmp_path):
     assert delete_chain.index('delete') > delete_chain.index('export')
     assert 'x!tscal_later64!==x0' in delete_chain[:delete_chain.index('delete')]
     # a second run picks a new name
-    restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'ansible_wine_command_log': str(log)},
+    restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'ansible_wine_command_log': str(log),
+                                                 'restore_hosts': 'f_log'},
                             limit='f_log')
     assert restored.rc == 0, restored.stdout
     chains = [json.loads(line) for line in log.read_text().splitlines()]
@@ -384,7 +385,8 @@ def test_32_bit_host_has_one_view_query_reset_restore(lab, tmp_path):
     again = _reset(lab, tmp_path, 'x86one')
     assert again.rc == 0 and again.result('x86one', RESET_TASK)['changed'] is False
 
-    restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path)}, limit='x86one')
+    restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'restore_hosts': 'x86one'},
+                            limit='x86one')
     assert restored.rc == 0, restored.stdout
     assert lab.fleet.export_store('x86one', '64') == before
 
