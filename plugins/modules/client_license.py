@@ -155,7 +155,7 @@ options:
       - Temporary, expired and undecodable licenses (the "licensing protocol error" fix) need no opt-in.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 0.1.0
   restore_from_host:
     description:
       - With O(state=present), the inventory name under which this host's backup was made, when the host was

@@ -89,7 +89,7 @@ options:
         nobody never replaces a report with an empty one (the dated copy is still written).
     type: bool
     default: true
-    version_added: 0.2.0
+    version_added: 0.1.0
 attributes:
   check_mode:
     support: full
@@ -158,19 +158,19 @@ dated_files:
   description: With O(dated), the dated copies by format.
   returned: always
   type: dict
-  version_added: 0.2.0
+  version_added: 0.1.0
   sample:
     html: /var/lib/tslicensing/reports/tscal-audit-20260301T080000Z.html
 latest_kept:
   description: True when no host was reached, so RV(files) were left as they were.
   returned: always
   type: bool
-  version_added: 0.2.0
+  version_added: 0.1.0
 expiring_days:
   description: The expiring window the report used, in days.
   returned: always
   type: int
-  version_added: 0.2.0
+  version_added: 0.1.0
 written:
   description: The files whose content changed and were written (in check mode, would be written).
   returned: always
