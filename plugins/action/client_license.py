@@ -89,8 +89,8 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('%s (rc %d): %s' % (exc, res.rc, res.message[-500:])) from None
 
     def _read(self, views: list[str], task_vars: dict[str, t.Any], extra: t.Sequence[_cmd_chain.Step] = (),
-              nonce: str | None = None, staging: str | None = None) -> tuple[list[str], dict[str, RegDocument | None],
-                                                                           dict[str, _cmd_chain.StepResult]]:
+              nonce: str | None = None, staging: str | None = None
+              ) -> tuple[list[str], dict[str, RegDocument | None], dict[str, _cmd_chain.StepResult]]:
         """The first round trip: architecture, parent key and store per view (plus ``extra`` steps, which
         make it a changing step: they may create ``staging``). Returns the distinct views of this host, the
         store in each, all results."""

@@ -111,6 +111,7 @@ os:
     source: registry
     computer_name: PC-042
     architecture: AMD64
+    reason: ''
   contains:
     computer_name:
       description:
@@ -122,7 +123,6 @@ os:
         - C(PROCESSOR_ARCHITECTURE) of the machine (C(x86) is 32-bit Windows), or null when it could not be read.
           Null in a declared OS.
       type: str
-    reason: ''
 eligibility:
   description: The decision.
   returned: always

@@ -24,6 +24,7 @@ import typing as t
 from . import _transfer
 from ._ledger import LedgerError, TransferRequest, open_ledger
 
+
 class IntentError(Exception):
     """The intent could not be recorded (the message says why); nothing was deleted."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
-import sqlite3
 import subprocess
 import sys
 

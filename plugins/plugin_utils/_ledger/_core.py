@@ -157,6 +157,7 @@ class Ledger:
     def _retrying(self, operation: t.Callable[[_Transaction], t.Any]) -> t.Any:
         """Run ``operation`` in a write transaction; a constraint refusal means another writer got there
         first, so run it again: this time the reading sees that writer's row and explains."""
+        last: ConstraintViolation | None = None
         for _attempt in range(_RACE_RETRIES):
             try:
                 with self._transaction() as tx:

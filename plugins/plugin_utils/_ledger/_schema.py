@@ -101,6 +101,7 @@ def _state_flow_triggers(transitions: t.AbstractSet[tuple[str, str]]) -> PerDial
                     'WHEN (%s) EXECUTE FUNCTION tscal_transfers_state_flow()' % refused,),
     )
 
+
 SCHEMA_VERSION_TABLE = ('CREATE TABLE IF NOT EXISTS schema_version ('
                         'version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)')
 

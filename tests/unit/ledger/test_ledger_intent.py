@@ -114,8 +114,8 @@ def test_v2_ledger_is_upgraded_to_the_intent_schema(ledger_url: str, raw_db: t.A
         # The v2 rules still hold after the rebuild: one move per reference, sequence unique.
         with pytest.raises(TransferRefused, match="'CH-1'"):
             ledger.record_transfer(TransferRequest('OLD', 'pc3', 'pc6', reissue_reference='CH-1'))
-        assert [e['kind'] for e in ledger.events()][-3:] == ['schema_upgraded', 'transfer_intent_recorded',
-                                                              'transfer_marked']
+        kinds = [e['kind'] for e in ledger.events()][-3:]
+        assert kinds == ['schema_upgraded', 'transfer_intent_recorded', 'transfer_marked']
     with pytest.raises(Exception, match='not allowed by the KB 315262 procedure'):
         raw_db().execute("UPDATE transfers SET state = 'intent_recorded' WHERE id = 1")
 

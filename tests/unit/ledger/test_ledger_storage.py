@@ -101,8 +101,8 @@ _TEXT = st.text(st.characters(blacklist_categories=('Cs',), blacklist_characters
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cal=_TEXT, reason=_TEXT)
 def test_any_text_round_trips(ledger: Ledger, cal: str, reason: str) -> None:
-    outcome = ledger.record_transfer(TransferRequest(cal_id=cal, source_host='a', target_host='b', reason=reason),
-                                      allow_multiple_to_target=True)
+    request = TransferRequest(cal_id=cal, source_host='a', target_host='b', reason=reason)
+    outcome = ledger.record_transfer(request, allow_multiple_to_target=True)
     [row] = ledger.transfers(cal_id=cal)
     assert row['cal_id'] == cal
     assert row['reason'] == (reason if outcome.changed else row['reason'])

@@ -47,7 +47,7 @@ options:
   command_faults:
     description:
       - "Fault injection for the win_command stand-in - patterns of commands that fail with rc 1 and
-        C(ERROR: Access is denied.), as on Windows (see the stand-in's header)." 
+        C(ERROR: Access is denied.), as on Windows (see the stand-in's header)."
     type: list
     elements: str
     default: []
