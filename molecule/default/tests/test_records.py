@@ -31,8 +31,9 @@ def test_ledger_holds_the_transfer_revoked_on_the_server(lab):
     seeded = _regfile.tree(_regfile.parse_reg(seeded_store('src01', '64')))
     [hwid] = [values['ClientHWID'][1] for key, values in seeded.items() if key.lower().endswith('\\hardwareid')]
     assert transfer['source_hardware_id'] == hwid.hex()
-    # recorded once, moved on once: neither the check run nor the idempotence run wrote anything
-    assert [event['kind'] for event in events] == ['transfer_recorded', 'transfer_marked']
+    # the intent recorded once, moved on to source_cleared, then to server_revoked: neither the check run nor
+    # the idempotence run wrote anything
+    assert [event['kind'] for event in events] == ['transfer_intent_recorded', 'transfer_marked', 'transfer_marked']
 
 
 def test_license_server_revoked_exactly_the_source_cal(lab):
