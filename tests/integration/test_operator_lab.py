@@ -186,6 +186,13 @@ def test_a_refusal_under_limit_fails_the_run(lab, tmp_path):
     assert _store(lab, 'op-temp') == before
 
 
+def test_a_transfer_whose_only_source_is_unreachable_still_prints_the_summary(lab, tmp_path):
+    run = _run(lab, 'transfer', _transfer_vars(tmp_path, transfer_source='op-down', transfer_target='op-new'))
+    assert run.rc != 0
+    summary = _summary(run)
+    assert 'op-down: FAILED' in summary and 'cannot be reached' in summary, run.stdout[-3000:]
+
+
 def test_a_bad_request_is_refused_once_in_a_few_lines(lab, tmp_path):
     extra = _transfer_vars(tmp_path, transfer_source='op-perm,op-temp', transfer_target=None, transfer_reason='')
     del extra['transfer_license_server_version']
