@@ -47,9 +47,8 @@ MANIFEST_SUFFIX = '.json'
 MAX_MANIFEST = 64 * 1024
 _SHA256 = re.compile(r'^[0-9a-fA-F]{64}$')
 
-# reg.exe exit codes are the same in every locale (its messages are not): 0 success, 1 ANY failure (not
-# found, access denied, a rejected switch...). Absence is decided from positive evidence only.
-RC_OK = 0
+# reg.exe's exit codes are the same in every locale (its messages are not): 0 success, 1 ANY failure (not
+# found, access denied, a rejected switch...). Absence is decided from positive evidence only (store_in_view).
 
 
 class BackupError(Exception):
@@ -137,10 +136,6 @@ def render(doc: _regfile.RegDocument | None) -> str:
     if doc is None:
         return ''
     return _regfile.write_reg(doc, encoding='utf-8').decode('utf-8').replace('\r\n', '\n')
-
-
-def same_tree(left: _regfile.RegDocument, right: _regfile.RegDocument) -> bool:
-    return _regfile.relative_tree(left, STORE_KEY) == _regfile.relative_tree(right, STORE_KEY)
 
 
 def summary(doc: _regfile.RegDocument | None) -> dict[str, t.Any]:

@@ -52,10 +52,6 @@ def lab(lab_factory):
     return lab_factory('client-license', {**HOSTS, **FAULT_HOSTS, **X86_HOSTS})
 
 
-def _stores(lab, host):
-    return {view: lab.fleet.export_store(host, view) for view in ('64', '32')}
-
-
 def _reset(lab, backup_dir, limit, **kwargs):
     extra = {'reset_license_store_backup_dir': str(backup_dir), 'reset_license_store_hosts': limit}
     extra.update(kwargs.pop('extra_vars', {}))
@@ -71,7 +67,7 @@ def _mode(path) -> int:
 
 
 def test_remove_backs_up_exactly_then_second_run_changes_nothing(lab, tmp_path):
-    before = {host: _stores(lab, host) for host in ('one64', 'both', 'nokey', 'only32')}
+    before = {host: lab.fleet.export_stores(host) for host in ('one64', 'both', 'nokey', 'only32')}
     run = _reset(lab, tmp_path, 'one64,both,nokey,only32')
     assert run.rc == 0, run.stdout + run.stderr
 
@@ -138,7 +134,7 @@ def test_keep_remote_copy_keeps_the_export_in_the_protected_folder_only(lab, tmp
 
 
 def test_check_mode_changes_nothing_and_says_what_would_change(lab, tmp_path):
-    before = _stores(lab, 'checkme')
+    before = lab.fleet.export_stores('checkme')
     run = _reset(lab, tmp_path, 'checkme', check=True, diff=True)
     assert run.rc == 0, run.stdout
     result = run.result('checkme', RESET_TASK)
@@ -148,14 +144,14 @@ def test_check_mode_changes_nothing_and_says_what_would_change(lab, tmp_path):
     # The decoded licenses, not the key tree (a hex dump: only at -vvv).
     assert result['diff'][0]['before'].startswith('LICENSE000: expired, license server ') and result['diff'][0]['after'] == ''
     assert 'ClientHWID' not in result['diff'][0]['before']
-    assert _stores(lab, 'checkme') == before
+    assert lab.fleet.export_stores('checkme') == before
     assert not list(tmp_path.iterdir()), 'check mode wrote a backup'
     assert _staging_left(lab, 'checkme') == [], 'check mode created a staging folder'
     assert result['module_executions'] == 1
 
 
 def test_restore_gives_back_an_identical_tree(lab, tmp_path):
-    before = _stores(lab, 'restoreme')
+    before = lab.fleet.export_stores('restoreme')
     assert all(before.values())
     removed = _reset(lab, tmp_path, 'restoreme')
     assert removed.rc == 0 and all(lab.fleet.export_store('restoreme', v) is None for v in ('64', '32'))
@@ -169,7 +165,7 @@ def test_restore_gives_back_an_identical_tree(lab, tmp_path):
     result = restored.result('restoreme', RESTORE_TASK)
     assert result['changed'] is True and sorted(result['backups']) == ['32', '64']
     # byte-identical exports: same keys, values, types and data in both views
-    assert _stores(lab, 'restoreme') == before
+    assert lab.fleet.export_stores('restoreme') == before
     # the staging folders on the host are gone; per view: read, stage, put, hash, import+confirm+clean
     assert _staging_left(lab, 'restoreme') == []
     assert result['module_executions'] == 8  # 2 views x 4 executions (the put is a transfer, not a module)
@@ -183,7 +179,7 @@ def _assert_failed_untouched(lab, run, host, before, message, task=RESET_TASK):
     result = run.result(host, task)
     assert result.get('failed') is True
     assert message in result['msg'], result['msg']
-    assert _stores(lab, host) == before, 'the store changed although the backup failed'
+    assert lab.fleet.export_stores(host) == before, 'the store changed although the backup failed'
 
 
 def _module_playbook(lab, name, host, args):
@@ -199,7 +195,7 @@ def _module_playbook(lab, name, host, args):
 
 def test_remote_backup_folder_not_creatable_leaves_the_key(lab, tmp_path):
     (lab.fleet.prefix('f_remote') / 'drive_c' / 'afile').write_text('a file where the folder should be')
-    before = _stores(lab, 'f_remote')
+    before = lab.fleet.export_stores('f_remote')
     playbook = _module_playbook(lab, 'remote-fault.yml', 'f_remote', {
         'state': 'absent', 'backup_dir': "'%s'" % tmp_path, 'remote_backup_dir': "'C:\\afile'"})
     run = lab.playbook(playbook)
@@ -208,7 +204,7 @@ def test_remote_backup_folder_not_creatable_leaves_the_key(lab, tmp_path):
 
 
 def test_export_failure_leaves_the_key(lab, tmp_path):
-    before = _stores(lab, 'f_export')
+    before = lab.fleet.export_stores('f_export')
     run = _reset(lab, tmp_path, 'f_export', extra_vars={'ansible_wine_command_faults': ['reg export /reg:64']})
     _assert_failed_untouched(lab, run, 'f_export', before, 'reg export of view 64')
     msg = run.result('f_export', RESET_TASK)['msg']
@@ -218,7 +214,7 @@ def test_export_failure_leaves_the_key(lab, tmp_path):
 
 def test_access_denied_on_the_store_is_an_error_not_nothing_to_do(lab, tmp_path):
     # reg.exe rc 1 means any failure: the store is there (its parent lists it) but cannot be read
-    before = _stores(lab, 'f_denied_query')
+    before = lab.fleet.export_stores('f_denied_query')
     run = _reset(lab, tmp_path, 'f_denied_query',
                  extra_vars={'ansible_wine_command_faults': ['reg query MSLicensing /reg:64']})
     _assert_failed_untouched(lab, run, 'f_denied_query', before, 'ERROR: Access is denied.')
@@ -231,7 +227,7 @@ def test_access_denied_on_the_store_is_an_error_not_nothing_to_do(lab, tmp_path)
 
 def test_unknown_architecture_fails_and_leaves_no_export_behind(lab, tmp_path):
     # the exports ran in the same program start; the host fails, and its staging folder goes with them
-    before = _stores(lab, 'f_denied_arch')
+    before = lab.fleet.export_stores('f_denied_arch')
     run = _reset(lab, tmp_path, 'f_denied_arch', extra_vars={'ansible_wine_command_faults': ['reg query Environment']})
     _assert_failed_untouched(lab, run, 'f_denied_arch', before, 'unknown whether this is 32-bit Windows')
     assert 'ERROR: Access is denied.' in run.result('f_denied_arch', RESET_TASK)['msg']
@@ -249,19 +245,19 @@ def test_no_store_but_unreadable_parent_is_an_error_not_absent(lab, tmp_path):
 
 
 def test_delete_denied_fails_with_reg_exe_message_and_keeps_the_backup(lab, tmp_path):
-    before = _stores(lab, 'f_denied_delete')
+    before = lab.fleet.export_stores('f_denied_delete')
     run = _reset(lab, tmp_path, 'f_denied_delete', extra_vars={'ansible_wine_command_faults': ['reg delete']})
     assert run.rc != 0
     msg = run.result('f_denied_delete', RESET_TASK)['msg']
     assert 'reg delete of view 64 failed (rc 1: ERROR: Access is denied.)' in msg, msg
-    assert _stores(lab, 'f_denied_delete') == before
+    assert lab.fleet.export_stores('f_denied_delete') == before
     backups = list(tmp_path.glob('f_denied_delete/*-reg64.reg'))
     assert len(backups) == 1 and backups[0].read_bytes() == before['64']
 
 
 def test_a_change_between_backup_and_delete_is_backed_up_too(lab, tmp_path):
     # the RDP client writes into the store after the verified backup, just before the delete's round trip
-    before = _stores(lab, 'f_changed')
+    before = lab.fleet.export_stores('f_changed')
     writer = ['reg', 'add', 'HKLM\\SOFTWARE\\Microsoft\\MSLicensing\\Store\\LICENSE009', '/v', 'ClientLicense',
               '/t', 'REG_BINARY', '/d', '0badc0de', '/f', '/reg:64']
     run = _reset(lab, tmp_path, 'f_changed', extra_vars={'ansible_wine_command_before': {'reg delete': writer}})
@@ -317,7 +313,7 @@ def test_staging_folder_is_protected_before_anything_is_written(lab, tmp_path):
 
 @pytest.mark.parametrize('host,fault', [('f_truncate', 'truncate'), ('f_corrupt', 'corrupt')])
 def test_damaged_fetch_leaves_the_key(lab, tmp_path, host, fault):
-    before = _stores(lab, host)
+    before = lab.fleet.export_stores(host)
     run = _reset(lab, tmp_path, host, extra_vars={'ansible_wine_fetch_fault': fault})
     _assert_failed_untouched(lab, run, host, before, 'nothing was deleted')
     assert not list(tmp_path.glob('*/*.reg')), 'a damaged backup was kept as if valid'
@@ -326,7 +322,7 @@ def test_damaged_fetch_leaves_the_key(lab, tmp_path, host, fault):
 def test_unwritable_controller_backup_dir_leaves_the_key(lab, tmp_path):
     not_a_dir = tmp_path / 'file'
     not_a_dir.write_text('')
-    before = _stores(lab, 'f_localdir')
+    before = lab.fleet.export_stores('f_localdir')
     run = _reset(lab, not_a_dir / 'backups', 'f_localdir')
     _assert_failed_untouched(lab, run, 'f_localdir', before, 'is not writable')
     # refused before touching the host: no remote folder either
@@ -334,7 +330,7 @@ def test_unwritable_controller_backup_dir_leaves_the_key(lab, tmp_path):
 
 
 def test_restore_refuses_files_that_are_not_an_mslicensing_export(lab, tmp_path):
-    before = _stores(lab, 'f_restore')
+    before = lab.fleet.export_stores('f_restore')
     other = tmp_path / 'other.reg'
     other.write_text('Windows Registry Editor Version 5.00\r\n\r\n'
                      '[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run]\r\n'
@@ -348,11 +344,11 @@ def test_restore_refuses_files_that_are_not_an_mslicensing_export(lab, tmp_path)
                            extra_vars={'restore_backup': str(path), 'restore_views': ['64'], 'restore_hosts': 'f_restore'})
         assert run.rc != 0
         assert message in run.result('f_restore', RESTORE_TASK)['msg']
-    assert _stores(lab, 'f_restore') == before
+    assert lab.fleet.export_stores('f_restore') == before
 
 
 def test_query_playbook_reports_without_changing(lab):
-    before = _stores(lab, 'f_restore')
+    before = lab.fleet.export_stores('f_restore')
     run = lab.playbook(QUERY, limit='f_restore')
     assert run.rc == 0
     result = run.result('f_restore', ROLE_TASK)
@@ -363,7 +359,7 @@ def test_query_playbook_reports_without_changing(lab):
     decoded = result['views']['64']['licenses'][0]['decoded']['licenses'][0]
     assert (decoded['valid_to'], decoded['temporary'], decoded['license_server']) == ('2007-09-18T14:51:35Z', True, 'RODENT')
     assert result['views']['64']['hardware_id_decoded']['dwords'][0] == 2
-    assert _stores(lab, 'f_restore') == before
+    assert lab.fleet.export_stores('f_restore') == before
 
 
 # -- 32-bit Windows: one key behind both views ----------------------------------------------------------------

@@ -44,10 +44,6 @@ def work(tmp_path_factory):
             'reports': root / 'reports', 'scenario': scenario}
 
 
-def _stores(lab, host):
-    return {view: lab.fleet.export_store(host, view) for view in ('64', '32')}
-
-
 def _transfer(lab, work, **variables):
     extra = {'transfer_reason': 'hardware replaced', 'transfer_license_server_version': '2019',
              'transfer_ledger': 'sqlite:///%s' % work['ledger'], 'transfer_backup_dir': str(work['backups']),
@@ -65,24 +61,24 @@ def _transfers(work):
 
 
 def test_access_denied_on_the_source_fails_the_transfer_with_reg_exe_message(lab, work):
-    before = _stores(lab, 'pc-denied')
+    before = lab.fleet.export_stores('pc-denied')
     run = _transfer(lab, work, transfer_source='pc-denied', ansible_wine_command_faults=DENIED)
     assert run.rc != 0
     printed = ' '.join(run.stdout.split())
     assert 'ERROR: Access is denied.' in printed, printed[-3000:]
     assert 'holds no client license store' not in printed and 'no permanent per-device CAL' not in printed
-    assert _stores(lab, 'pc-denied') == before
+    assert lab.fleet.export_stores('pc-denied') == before
     assert _transfers(work) == [] and not list(work['backups'].glob('pc-denied/*.reg'))
 
 
 def test_transfer_from_32_bit_windows_backs_up_and_deletes_once(lab, work):
-    before = _stores(lab, 'pc-042')
+    before = lab.fleet.export_stores('pc-042')
     assert before['64'] is not None and before['32'] == before['64']  # one key behind both views
     run = _transfer(lab, work, transfer_source='pc-042', transfer_license_server='licsrv', transfer_revoke=True)
     assert run.rc == 0, run.stdout[-3000:]
     summary = ' '.join(run.stdout[run.stdout.rindex('Show the summary'):].split())
     assert 'Transfer: 1 host(s), 1 changed, 1 backup(s) written, 1 CAL(s) freed, 2 revoked' in summary
-    assert _stores(lab, 'pc-042') == {'64': None, '32': None}
+    assert lab.fleet.export_stores('pc-042') == {'64': None, '32': None}
     [backup] = (work['backups'] / 'pc-042').glob('*.reg')
     assert backup.read_bytes() == before['64']
     [row] = _transfers(work)

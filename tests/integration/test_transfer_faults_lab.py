@@ -49,10 +49,6 @@ def _transfer(lab, ledger_url, backups, **variables):
     return lab.playbook(TRANSFER, extra_vars=extra, json_output=False)
 
 
-def _stores(lab, host):
-    return {view: lab.fleet.export_store(host, view) for view in ('64', '32')}
-
-
 def _sha256(path):
     return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
@@ -74,7 +70,7 @@ def test_sqlite_ledger_locked_past_the_timeout_leaves_the_host_untouched(lab, tm
     ledger = tmp_path / 'ledger.sqlite3'
     url = 'sqlite://%s?timeout=2' % ledger
     open_ledger(url).close()  # a ledger in use: created, in WAL mode
-    before = _stores(lab, 'f-lock')
+    before = lab.fleet.export_stores('f-lock')
     holder = subprocess.Popen([sys.executable, '-c', (
         'import sqlite3, sys, time\n'
         'db = sqlite3.connect(sys.argv[1], isolation_level=None)\n'
@@ -88,13 +84,13 @@ def test_sqlite_ledger_locked_past_the_timeout_leaves_the_host_untouched(lab, tm
         holder.kill()
         holder.wait()
     assert run.rc != 0
-    assert _stores(lab, 'f-lock') == before  # (it used to be removed, then the record failed)
+    assert lab.fleet.export_stores('f-lock') == before  # (it used to be removed, then the record failed)
     assert 'the transfer intent could not be recorded in the ledger, so nothing was deleted' in run.stdout
     assert 'is locked by another writer' in run.stdout
     assert _rows(url, 'f-lock') == []
     again = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-lock', transfer_target='n-lock')
     assert again.rc == 0, again.stdout[-3000:]
-    assert _stores(lab, 'f-lock') == {'64': None, '32': None}
+    assert lab.fleet.export_stores('f-lock') == {'64': None, '32': None}
     _assert_backed_up_and_recorded(url, 'f-lock', ['source_cleared'])
 
 
@@ -107,17 +103,17 @@ def test_postgresql_stopped_after_the_backup_leaves_the_host_untouched(lab, tmp_
     try:
         url = cluster.create_database()
         open_ledger(url).close()
-        before = _stores(lab, 'f-pg')
+        before = lab.fleet.export_stores('f-pg')
         run = _transfer(lab, url + '?timeout=3', tmp_path / 'backups', transfer_source='f-pg', transfer_target='n-pg',
                         ansible_wine_run_after=[r'reg\.exe export', cluster.stop_server_argv()])
         assert run.rc != 0
-        assert _stores(lab, 'f-pg') == before
+        assert lab.fleet.export_stores('f-pg') == before
         assert 'the transfer intent could not be recorded in the ledger, so nothing was deleted' in run.stdout
         cluster.start_server()
         assert _rows(url, 'f-pg') == []
         again = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-pg', transfer_target='n-pg')
         assert again.rc == 0, again.stdout[-3000:]
-        assert _stores(lab, 'f-pg') == {'64': None, '32': None}
+        assert lab.fleet.export_stores('f-pg') == {'64': None, '32': None}
         _assert_backed_up_and_recorded(url, 'f-pg', ['source_cleared'])
     finally:
         cluster.stop()
@@ -130,7 +126,7 @@ def test_host_unreachable_right_after_reg_delete_is_found_and_finished_by_the_re
     assert run.rc != 0 and 'unreachable (fault injected by offline_after)' in run.stdout
     (lab.fleet.prefix('f-off') / 'lab-offline').unlink()
     # The store is gone: its intent, with the verified backup, is in the ledger.
-    assert _stores(lab, 'f-off') == {'64': None, '32': None}
+    assert lab.fleet.export_stores('f-off') == {'64': None, '32': None}
     [intent] = _assert_backed_up_and_recorded(url, 'f-off', ['intent_recorded'])
     assert intent['target_host'] == 'n-off'
     again = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-off', transfer_target='n-off')
@@ -144,13 +140,13 @@ def test_delete_of_view_32_failing_after_view_64_loses_neither_cal(lab, tmp_path
     run = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-two', transfer_target='n-two',
                     ansible_wine_command_faults=['reg delete /reg:32'])
     assert run.rc != 0 and 'reg delete of view 32 failed' in run.stdout, run.stdout[-4000:]
-    stores = _stores(lab, 'f-two')
+    stores = lab.fleet.export_stores('f-two')
     assert stores['64'] is None and stores['32'] is not None
     intents = _assert_backed_up_and_recorded(url, 'f-two', ['intent_recorded', 'intent_recorded'])
     assert len({row['cal_id'] for row in intents}) == 2
     again = _transfer(lab, url, tmp_path / 'backups', transfer_source='f-two', transfer_target='n-two')
     assert again.rc == 0, again.stdout[-3000:]
-    assert _stores(lab, 'f-two') == {'64': None, '32': None}
+    assert lab.fleet.export_stores('f-two') == {'64': None, '32': None}
     done = _assert_backed_up_and_recorded(url, 'f-two', ['source_cleared', 'source_cleared'])
     assert {row['cal_id'] for row in done} == {row['cal_id'] for row in intents}
 
@@ -164,14 +160,14 @@ def test_ledger_rules_refuse_before_any_change_naming_the_variables(lab, tmp_pat
     # Restored, as an earlier refusal advised, then sent elsewhere: refused before the store is touched
     # (it used to be removed first, then refused by the ledger).
     lab.fleet.seed_store('f-back', '64', 'permanent-license')
-    before = _stores(lab, 'f-back')
+    before = lab.fleet.export_stores('f-back')
     again = _transfer(lab, url, backups, transfer_source='f-back', transfer_target='n-lock')
     assert again.rc != 0
     text = ' '.join(again.stdout.split())
     assert ("was already transferred to n-other on %s (transfer #%d from f-back, state source_cleared)"
             % (done['created_at'], done['id'])) in text
     assert 'set transfer_reissue_reference to the Clearinghouse reissue reference' in text
-    assert _stores(lab, 'f-back') == before and len(_rows(url, 'f-back')) == 1
+    assert lab.fleet.export_stores('f-back') == before and len(_rows(url, 'f-back')) == 1
     # With a reissue reference the one-time rule allows it, but n-other already receives a CAL.
     lab.fleet.seed_store('f-lock', '64', 'permanent-license')
     busy = _transfer(lab, url, backups, transfer_source='f-lock', transfer_target='n-other')
@@ -180,7 +176,7 @@ def test_ledger_rules_refuse_before_any_change_naming_the_variables(lab, tmp_pat
     assert "the target n-other already receives CAL ''%s'' (transfer #%d from f-back" % (done['cal_id'], done['id']) \
         in text  # (quotes doubled by the YAML callback)
     assert 'set transfer_allow_multiple_to_target to true' in text
-    assert _stores(lab, 'f-lock')['64'] is not None and _rows(url, 'f-lock') == []
+    assert lab.fleet.export_stores('f-lock')['64'] is not None and _rows(url, 'f-lock') == []
     allowed = _transfer(lab, url, backups, transfer_source='f-lock', transfer_target='n-other',
                         transfer_allow_multiple_to_target=True)
     assert allowed.rc == 0, allowed.stdout[-3000:]

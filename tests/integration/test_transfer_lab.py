@@ -48,7 +48,7 @@ def lab(lab_factory):
     made = lab_factory('transfer', HOSTS)
     # The story below starts from exactly these stores: say so at once if the fleet did not get them.
     for host, spec in HOSTS.items():
-        held = {view for view, data in _stores(made, host).items() if data is not None}
+        held = {view for view, data in made.fleet.export_stores(host).items() if data is not None}
         assert held == {view for view, seed in spec.stores.items() if seed != 'none'}, host
     return made
 
@@ -62,10 +62,6 @@ def work(tmp_path_factory):
     shutil.copyfile(SCENARIOS / 'several_cals.yml', scenario)
     return {'root': root, 'ledger': root / 'ledger.sqlite3', 'backups': root / 'backups',
             'reports': root / 'reports', 'scenario': scenario}
-
-
-def _stores(lab, host):
-    return {view: lab.fleet.export_store(host, view) for view in ('64', '32')}
 
 
 def _transfer(lab, work, check=False, **variables):
@@ -108,7 +104,7 @@ def test_refuses_to_run_without_source_or_target(lab, work):
 
 
 def test_bad_requests_are_refused_with_reasons_and_change_nothing(lab, work):
-    before = _stores(lab, 'pc-042')
+    before = lab.fleet.export_stores('pc-042')
     # What every transfer needs is refused once for the run; then what is wrong with one source, per source.
     request = _transfer(lab, work, transfer_source='pc-042', transfer_target='pc-042', transfer_reason=' ',
                         transfer_revoke=True)
@@ -125,13 +121,13 @@ def test_bad_requests_are_refused_with_reasons_and_change_nothing(lab, work):
                           transfer_license_server='nosuchserver')
     assert ('the target pc-unknown is not in the inventory; the license server nosuchserver is not in the '
             'inventory') in _summary(elsewhere)
-    assert _stores(lab, 'pc-042') == before
+    assert lab.fleet.export_stores('pc-042') == before
     assert _ledger_rows(work) == [] and not work['backups'].exists()
 
 
 def test_refusals_in_a_rollout_do_not_stop_the_others_and_fail_the_run(lab, work):
     # pc-temp holds only a temporary license; pc-spare holds nothing; both are refused, nothing changes.
-    before = {host: _stores(lab, host) for host in ('pc-temp', 'pc-spare')}
+    before = {host: lab.fleet.export_stores(host) for host in ('pc-temp', 'pc-spare')}
     run = _transfer(lab, work, transfer_source='pc-temp:pc-spare', transfer_target='pc-new')
     assert run.rc == 2
     summary = _summary(run)
@@ -139,24 +135,24 @@ def test_refusals_in_a_rollout_do_not_stop_the_others_and_fail_the_run(lab, work
     assert 'pc-temp: REFUSED: the source holds no permanent per-device CAL: LICENSE000 (view 64, LICSRV01' in summary
     assert 'temporary' in summary.split('pc-temp: REFUSED:')[1]
     assert 'pc-spare: REFUSED: the source holds no client license store' in summary
-    assert {host: _stores(lab, host) for host in ('pc-temp', 'pc-spare')} == before
+    assert {host: lab.fleet.export_stores(host) for host in ('pc-temp', 'pc-spare')} == before
     assert _ledger_rows(work) == []
 
 
 def test_eligibility_refusal_names_the_rule(lab, work):
     # Windows 10 against a Windows 2000 license server: the sources are silent, so the role refuses.
-    before = _stores(lab, 'pc-042')
+    before = lab.fleet.export_stores('pc-042')
     run = _transfer(lab, work, transfer_source='pc-042', transfer_target='pc-new',
                     transfer_license_server_version='2000')
     assert run.rc == 2
     summary = _summary(run)
     assert 'pc-042: REFUSED: the source pc-042 (Windows 10' in summary
     assert 'the target pc-new (Windows 11' in summary
-    assert _stores(lab, 'pc-042') == before
+    assert lab.fleet.export_stores('pc-042') == before
 
 
 def test_plan_in_check_mode_changes_nothing(lab, work):
-    before = {host: _stores(lab, host) for host in ('pc-042', 'pc-new')}
+    before = {host: lab.fleet.export_stores(host) for host in ('pc-042', 'pc-new')}
     scenario = work['scenario'].read_text()
     run = _transfer(lab, work, check=True, transfer_source='pc-042', transfer_target='pc-new',
                     transfer_license_server='licsrv', transfer_revoke=True)
@@ -165,14 +161,14 @@ def test_plan_in_check_mode_changes_nothing(lab, work):
     assert 'Transfer (check mode: nothing was changed): 1 host(s), 1 would be changed, 0 backup(s) written, ' \
            '1 CAL(s) would be freed, 2 would be revoked on the license server, 0 refused' in summary
     assert 'pc-042: would transfer LICSRV01/0x' in summary
-    assert {host: _stores(lab, host) for host in ('pc-042', 'pc-new')} == before
+    assert {host: lab.fleet.export_stores(host) for host in ('pc-042', 'pc-new')} == before
     assert work['scenario'].read_text() == scenario
     assert _ledger_rows(work) == [] and not work['backups'].exists()
 
 
 def test_transfer_backs_up_removes_revokes_and_records(lab, work):
-    before = _stores(lab, 'pc-042')
-    bystanders = {host: _stores(lab, host) for host in CLIENTS if host != 'pc-042'}
+    before = lab.fleet.export_stores('pc-042')
+    bystanders = {host: lab.fleet.export_stores(host) for host in CLIENTS if host != 'pc-042'}
     run = _transfer(lab, work, transfer_source='pc-042', transfer_target='pc-new',
                     transfer_license_server='licsrv', transfer_revoke=True)
     assert run.rc == 0, run.stdout[-3000:]
@@ -180,8 +176,8 @@ def test_transfer_backs_up_removes_revokes_and_records(lab, work):
     assert 'Transfer: 1 host(s), 1 changed, 1 backup(s) written, 1 CAL(s) freed, 2 revoked on the license ' \
            'server, 0 refused, 0 not reached' in summary
     # the store is gone from the source, and only from the source
-    assert _stores(lab, 'pc-042') == {'64': None, '32': None}
-    assert {host: _stores(lab, host) for host in bystanders} == bystanders
+    assert lab.fleet.export_stores('pc-042') == {'64': None, '32': None}
+    assert {host: lab.fleet.export_stores(host) for host in bystanders} == bystanders
     # the backup on the controller is private and holds exactly what the registry held
     [backup] = (work['backups'] / 'pc-042').glob('*.reg')
     assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
@@ -214,7 +210,7 @@ def test_same_license_in_both_views_is_one_cal_and_needs_a_reissue_without_serve
     assert 'no license server given' in summary and 'a Clearinghouse reissue is needed' in summary
     rows = [row for row in _ledger_rows(work) if row['source_host'] == 'pc-both']
     assert [(row['target_host'], row['state']) for row in rows] == [('pc-spare', 'source_cleared')]
-    assert _stores(lab, 'pc-both') == {'64': None, '32': None}
+    assert lab.fleet.export_stores('pc-both') == {'64': None, '32': None}
 
 
 def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, work):
@@ -223,7 +219,7 @@ def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, w
     broken = yaml.safe_load(healthy)
     broken['errors'] = {'Win32_TSIssuedLicense.Revoke': {'hresult': '0x80041003', 'message': 'Access denied '}}
     work['scenario'].write_text(yaml.safe_dump(broken))
-    before = _stores(lab, 'pc-077')
+    before = lab.fleet.export_stores('pc-077')
     failed = _transfer(lab, work, transfer_source='pc-077', transfer_target='pc-new',
                        transfer_allow_multiple_to_target=True,
                        transfer_license_server='licsrv', transfer_revoke=True)
@@ -232,7 +228,7 @@ def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, w
     assert 'the license server step on licsrv failed:' in printed and 'Access denied' in printed
     assert 'run the same transfer again to finish it' in printed
     # the client half is done and recorded: the store is backed up and gone, the ledger knows it
-    assert _stores(lab, 'pc-077') == {'64': None, '32': None}
+    assert lab.fleet.export_stores('pc-077') == {'64': None, '32': None}
     [row] = [row for row in _ledger_rows(work) if row['source_host'] == 'pc-077']
     assert row['state'] == 'source_cleared' and row['backup_path']
     assert _regfile.parse_reg(pathlib.Path(row['backup_path']).read_bytes()) == _regfile.parse_reg(before['64'])
@@ -264,7 +260,7 @@ def test_a_failed_license_server_step_is_recorded_and_a_rerun_finishes_it(lab, w
 def _licenses_in_registry(lab, host):
     """(view, serial, temporary) of every license in the prefix's registry, decoded from a fresh export."""
     found = set()
-    for view, data in _stores(lab, host).items():
+    for view, data in lab.fleet.export_stores(host).items():
         if data is None:
             continue
         for entry in _client_license.summary(_regfile.parse_reg(data))['licenses']:

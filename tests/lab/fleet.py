@@ -404,6 +404,10 @@ class Fleet:
         path.write_text(json.dumps(self.inventory(group), indent=2) + '\n')
         return path
 
+    def export_stores(self, host: str) -> dict[str, bytes | None]:
+        """``export_store`` of both views: what a test compares before and after a run."""
+        return {view: self.export_store(host, view) for view in ('64', '32')}
+
     def export_store(self, host: str, view: str, key: str = MSLICENSING) -> bytes | None:
         """The bytes of ``reg export`` of the store in one view, or None when the key is absent."""
         target = self.prefix(host) / 'drive_c' / ('lab-export-%s.reg' % view)
