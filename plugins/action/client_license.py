@@ -19,6 +19,7 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_i
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import describe_licenses, permanent_licenses
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import LedgerError, open_ledger
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
 
@@ -47,30 +48,21 @@ class ActionModule(WindowsActionBase):
         restore_transferred_cal=dict(type='bool', default=False),
     )
 
-    def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        args = self._validated_args()
+    DOMAIN_ERRORS = (store.BackupError,)
+
+    def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         try:
             views = store.normalize_views(args['registry_views'])
         except ValueError as exc:
-            raise AnsibleActionFail(to_native(exc)) from None
+            raise action_fail(exc) from None
         self._host = task_vars.get('inventory_hostname', 'localhost')
         self._architecture: str | None = None
 
-        try:
-            if args['state'] == 'query':
-                outcome = self._query(views, task_vars)
-            elif args['state'] == 'absent':
-                outcome = self._absent(views, args, task_vars)
-            else:
-                outcome = self._present(args, task_vars)
-        except store.BackupError as exc:
-            raise AnsibleActionFail(to_native(exc)) from None
-        result.update(outcome)
-        result['module_executions'] = self.module_executions
-        return result
+        if args['state'] == 'query':
+            return self._query(views, task_vars)
+        if args['state'] == 'absent':
+            return self._absent(views, args, task_vars)
+        return self._present(args, task_vars)
 
     # -- reading -----------------------------------------------------------------------------------
     def _chain(self, steps: list[_cmd_chain.Step], nonce: str, task_vars: dict[str, t.Any],

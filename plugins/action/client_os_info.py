@@ -11,6 +11,7 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license, _cmd_chain, _eligibility, _regfile
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
 
 CURRENT_VERSION_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'
@@ -67,18 +68,15 @@ class ActionModule(WindowsActionBase):
         'matrix_override': {'type': 'list', 'elements': 'dict', 'default': []},
     }
 
-    def run(self, tmp: t.Any = None, task_vars: t.Optional[dict[str, t.Any]] = None) -> dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self._validated_args()
+    def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         try:
             # Validate an admin's override before touching the host: a typo there is a config error.
             _eligibility.effective_matrix(args['matrix_override'])
         except _eligibility.MatrixError as e:
-            raise AnsibleActionFail('matrix_override: %s' % e) from None
+            raise action_fail(e, 'matrix_override') from None
 
         nonce = _cmd_chain.new_nonce()
-        command = self._run_command(_cmd_chain.build(IDENTITY_STEPS, nonce), task_vars or {}, read_only=True)
+        command = self._run_command(_cmd_chain.build(IDENTITY_STEPS, nonce), task_vars, read_only=True)
         if not command.started:
             raise AnsibleActionFail('could not start cmd.exe on the host (rc %d): %s'
                                     % (command.rc, command.message))
@@ -88,6 +86,4 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('%s: %s' % (exc, command.message[-500:])) from None
         eligibility = _eligibility.decide(os_info, args['license_server'], args['licensing_mode'],
                                           args['matrix_override'])
-        result.update(changed=False, os=os_info, eligibility=eligibility,
-                      module_executions=self.module_executions)
-        return result
+        return {'changed': False, 'os': os_info, 'eligibility': eligibility}

@@ -11,9 +11,9 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import ControllerActionBase, action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     EXPORT_FORMATS, STATES, TABLES, file_holds, Ledger, LedgerError, Observation, Outcome, TransferRequest,
     location_for_display, open_ledger, render_export, write_private_file)
@@ -30,12 +30,8 @@ OBSERVATION_SPEC: dict[str, t.Any] = {
 }
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerActionBase):
     """Every operation is one ledger transaction; in check mode it is rolled back."""
-
-    _requires_connection = False  # the ledger is on (or reached from) the controller
-    _supports_check_mode = True
-    _supports_async = False
 
     ARGUMENT_SPEC: dict[str, t.Any] = {
         'ledger': {'type': 'str', 'no_log': True},
@@ -72,20 +68,13 @@ class ActionModule(ActionBase):
         ('action', 'export', ('dest',)),
     ]
 
-    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, required_if=self.REQUIRED_IF)
+    DOMAIN_ERRORS = (LedgerError,)
+
+    def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         url = self._ledger_url(args)
-        result['ledger'] = location_for_display(url)
         check_mode = bool(self._task.check_mode)
-        try:
-            with open_ledger(url, dry_run=check_mode) as ledger:
-                result.update(self._perform(ledger, args, task_vars, check_mode))
-        except LedgerError as exc:
-            raise AnsibleActionFail(to_text(exc)) from None
-        return result
+        with open_ledger(url, dry_run=check_mode) as ledger:
+            return dict(self._perform(ledger, args, task_vars, check_mode), ledger=location_for_display(url))
 
     @staticmethod
     def _ledger_url(args: dict[str, t.Any]) -> str | None:
@@ -155,7 +144,7 @@ def _verify_backup(request: TransferRequest) -> None:
                                                  'backup_path': request.backup_path,
                                                  'backup_sha256': request.backup_sha256})
     except _transfer_intent.IntentError as exc:
-        raise AnsibleActionFail(to_text(exc)) from None
+        raise action_fail(exc) from None
 
 
 def _outcome(outcome: Outcome, name: str) -> dict[str, t.Any]:

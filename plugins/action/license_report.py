@@ -12,9 +12,9 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _private_files
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import ControllerActionBase, action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
@@ -23,12 +23,8 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
 DEFAULT_BASENAME = 'tscal-audit'
 
 
-class ActionModule(ActionBase):
+class ActionModule(ControllerActionBase):
     """Reads the ledger (never writes it), renders the report and writes the files that changed."""
-
-    _requires_connection = False  # everything happens on the controller
-    _supports_check_mode = True
-    _supports_async = False
 
     ARGUMENT_SPEC: dict[str, t.Any] = {
         'clients': {'type': 'dict', 'required': True},
@@ -42,20 +38,18 @@ class ActionModule(ActionBase):
         'dated': {'type': 'bool', 'default': True},
     }
 
-    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+    DOMAIN_ERRORS = (ReportError,)
+    FAILURE_CONTEXT = 'license_report'
+
+    def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        del task_vars  # everything the report needs is in its arguments
         paths = _paths(args['dest'], args['basename'], args['formats'])
         url = args['ledger'] or None
-        result['ledger'] = location_for_display(url)
-        try:
-            now = parse_time(args['report_time']) if args['report_time'] else _utc_now()
-            report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
-                                  ledger=result['ledger'])
-            contents = {fmt: render(report, fmt) for fmt in paths}
-        except ReportError as exc:
-            raise AnsibleActionFail('license_report: %s' % to_text(exc)) from None
+        result = {'ledger': location_for_display(url)}
+        now = parse_time(args['report_time']) if args['report_time'] else _utc_now()
+        report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
+                              ledger=result['ledger'])
+        contents = {fmt: render(report, fmt) for fmt in paths}
         check_mode = bool(self._task.check_mode)
         # The dated copy keeps every audit; the stable name is the latest one that reached a host, so an
         # audit that reached nobody never replaces a useful report with an empty one.
@@ -102,7 +96,7 @@ def _transfers(url: str | None) -> list[dict[str, t.Any]]:
         with open_ledger(url, dry_run=True) as ledger:
             return ledger.transfers()
     except LedgerError as exc:
-        raise AnsibleActionFail('license_report: cannot read the transfers: %s' % to_text(exc)) from None
+        raise action_fail(exc, 'license_report: cannot read the transfers') from None
 
 
 def _stamp(report_time: str) -> str:

@@ -42,11 +42,7 @@ class ActionModule(WindowsActionBase):
     }
     REQUIRED_IF = [('mode', 'revoke', ['computer'])]
 
-    def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
-        args = self._validated_args()
+    def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         # An empty value would select every CAL on the server, and in revoke mode revoke them all.
         if args['computer'] is not None and (not args['computer'] or not all(n.strip() for n in args['computer'])):
             raise AnsibleActionFail('computer must not be empty nor hold an empty name; omit it instead')
@@ -72,9 +68,7 @@ class ActionModule(WindowsActionBase):
         except ValueError as error:
             # A property that cannot be read (an undated DATETIME shape, ...): say so instead of a traceback.
             outcome.update(failed=True, msg='unexpected data from the license server: %s' % error)
-        result.update(outcome)
-        result['module_executions'] = self.module_executions
-        return result
+        return outcome
 
     # --- Windows-side reads ------------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ import dataclasses
 import typing as t
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
+
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import CalActionBase
 
 WIN_COMMAND = 'ansible.windows.win_command'
 WIN_FILE = 'ansible.windows.win_file'
@@ -47,27 +48,17 @@ class CommandResult:
         return (self.stderr or self.stdout).strip()
 
 
-class WindowsActionBase(ActionBase):
-    """Shared plumbing: argument validation, counted module executions, read-only steps in check mode."""
-
-    ARGUMENT_SPEC: dict[str, t.Any] = {}
-    MUTUALLY_EXCLUSIVE: list[t.Sequence[str]] = []
-    REQUIRED_IF: list[t.Sequence[t.Any]] = []
-
-    _supports_check_mode = True
-    _supports_async = False
+class WindowsActionBase(CalActionBase):
+    """Counted module executions (``module_executions`` in every result), read-only steps in check mode."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.module_executions = 0
 
-    def _validated_args(self) -> dict[str, t.Any]:
-        _result, args = self.validate_argument_spec(
-            argument_spec=self.ARGUMENT_SPEC,
-            mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
-            required_if=self.REQUIRED_IF,
-        )
-        return args
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        result = super().run(tmp, task_vars)
+        result['module_executions'] = self.module_executions
+        return result
 
     @contextlib.contextmanager
     def _check_mode_off(self) -> t.Iterator[None]:
