@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, tslicensing.cal contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Action plugin for tslicensing.cal.client_os_info (documentation in plugins/modules/client_os_info.py)."""
+"""Action plugin for tslicensing.cal.client_os_info (documentation in plugins/modules/client_os_info.yml)."""
 
 from __future__ import annotations
 

@@ -79,16 +79,18 @@ def test_win_powershell_check_mode_skip_is_never_taken_as_data() -> None:
 
 
 def test_module_documentation_parses() -> None:
+    import pathlib
+
     import yaml
 
-    from ansible_collections.tslicensing.cal.plugins.modules import license_server as docs
-
-    documentation = yaml.safe_load(docs.DOCUMENTATION)
+    sidecar = pathlib.Path(__file__).resolve().parents[3] / 'plugins' / 'modules' / 'license_server.yml'
+    docs = yaml.safe_load(sidecar.read_text())
+    documentation = docs['DOCUMENTATION']
     assert documentation['module'] == 'license_server'
     assert documentation['attributes']['check_mode']['support'] == 'full'
     assert set(documentation['options']['mode']['choices']) == {'list', 'revoke', 'keypacks', 'activation'}
     assert set(ActionModule.ARGUMENT_SPEC) == set(documentation['options'])
-    assert yaml.safe_load(docs.EXAMPLES) and yaml.safe_load(docs.RETURN)
+    assert yaml.safe_load(docs['EXAMPLES']) and docs['RETURN']
 
 
 def test_unreadable_property_fails_with_a_message() -> None:
