@@ -32,10 +32,7 @@ options:
     type: str
     choices: [tslicensing.cal.ledger]
   ledger:
-    description:
-      - The ledger URL, as for M(tslicensing.cal.license_inventory); the password is never shown.
-      - Defaults to E(TSCAL_LEDGER_URL), else the SQLite file C(~/.local/share/tslicensing.cal/ledger.sqlite3).
-    type: str
+    # description and type: the tslicensing.cal.ledger fragment
     env:
       - name: TSCAL_LEDGER_URL
   expiring_days:
@@ -45,6 +42,7 @@ options:
     type: int
 extends_documentation_fragment:
   - constructed
+  - tslicensing.cal.ledger
 author:
   - tslicensing.cal contributors (@tslicensing)
 '''

@@ -72,3 +72,18 @@ def test_every_kind_of_drift_is_seen() -> None:
         'c.d: default True != False', "c.d: aliases [] != ['e']",
     ]
     assert drift({'a': {}}, {'a': {'type': 'str'}}) == []  # a missing type is a str on both sides
+
+
+def test_the_ledger_option_is_one_fragment_and_its_takers_one_action_group() -> None:
+    import yaml
+
+    takers = {name for name in ACTIONS if 'ledger' in importlib.import_module(
+        'ansible_collections.tslicensing.cal.plugins.action.' + name).ActionModule.ARGUMENT_SPEC}
+    runtime = yaml.safe_load((REPO / 'meta' / 'runtime.yml').read_text())
+    assert set(runtime['action_groups']['ledger']) == takers
+    for name in ACTIONS:
+        doc = yaml.safe_load((REPO / 'plugins' / 'modules' / (name + '.yml')).read_text())['DOCUMENTATION']
+        fragments = set(doc.get('extends_documentation_fragment', []))
+        expected = {'tslicensing.cal.ledger', 'tslicensing.cal.ledger.action_group'} if name in takers else set()
+        assert fragments & {'tslicensing.cal.ledger', 'tslicensing.cal.ledger.action_group'} == expected, name
+        assert 'ledger' not in doc['options'], '%s describes ledger itself instead of the fragment' % name
