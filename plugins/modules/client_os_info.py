@@ -48,6 +48,13 @@ options:
     type: list
     elements: dict
     default: []
+  registry_views:
+    description:
+    - Also read the client license store (C(HKLM\\SOFTWARE\\Microsoft\\MSLicensing)) in these registry views
+      (V(64), V(32)) in the same round trip, and return it as RV(client_license).
+    - Without it the store is not read.
+    type: list
+    elements: str
 attributes:
   check_mode:
     support: full
@@ -159,8 +166,19 @@ eligibility:
     reason: from Windows Server 2003 on every device needs a purchased TS CAL whatever its OS ...
     references: ['KB 823313 (Windows Server 2003 Terminal Server licensing issues and requirements)']
     rule: ws2003-ts/per-device
+client_license:
+  description:
+  - With O(registry_views), the client license store as M(tslicensing.cal.client_license) with C(state=query)
+    returns it (C(changed), C(architecture), C(views)), read in the identity round trip.
+  returned: when O(registry_views) is given
+  type: dict
+  sample:
+    changed: false
+    architecture: AMD64
+    views:
+      '64': {present: false, hardware_id: null, licenses: []}
 module_executions:
-  description: Number of module executions on the host (always 1, the identity round trip).
+  description: Number of module executions on the host (always 1, the identity round trip, the store included).
   returned: always
   type: int
   sample: 1

@@ -52,6 +52,14 @@ options:
       string format of C(sHardwareId) is not documented.
     - With O(computer), a CAL must match both.
     type: str
+  issued:
+    description:
+    - With O(mode=revoke), the RV(cals) that a O(mode=list) task of the same server returned moments earlier (a
+      transfer's check before any change) - the CALs are not read again, so the revocation costs no read round
+      trip. The revoke script finds each CAL again by its keys before revoking it.
+    - Selected by O(computer) and O(hardware_id) again.
+    type: list
+    elements: dict
 attributes:
   check_mode:
     support: full
@@ -214,7 +222,9 @@ not_administrator:
   returned: in that case
   type: bool
 module_executions:
-  description: Number of win_powershell runs this task made.
+  description:
+  - Number of win_powershell runs this task made (one read of key packs and issued CALs together, unless
+    O(issued) is given; one per Revoke()).
   returned: always
   type: int
 '''
