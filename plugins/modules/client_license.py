@@ -16,23 +16,27 @@ description:
     CAL transfer procedure of Microsoft KB 315262 and the usual fix for "an error in the licensing protocol".
   - Every step on the host is a C(reg.exe) command (C(query), C(export), C(delete), C(import)) run through
     M(ansible.windows.win_command) with O(ansible.windows.win_command#module:argv), several of them in one
-    C(cmd.exe /d /v:on /c) chain that prints each step's exit code, plus C(mkdir), C(icacls) and
-    C(certutil -hashfile), M(ansible.windows.win_file) and the connection's file transfer. No PowerShell runs on the client, and
+    C(cmd.exe /d /v:on /c) chain that prints each step's exit code, plus C(mkdir), C(icacls), C(rd), C(type),
+    C(certutil -hashfile) and C(certutil -encode), M(ansible.windows.win_file) and the connection's file
+    transfer (a restore's upload). No PowerShell runs on the client, and
     reg.exe exists on every Windows since XP; decisions use its exit codes only, which are the same in every
     locale. Its exit code 1 means any failure, so a store is taken as absent only when the parent key
     C(HKLM\SOFTWARE\Microsoft) is readable in that view, in the same program start, and lists no
     C(MSLicensing); anything else fails the host with what reg.exe said.
   - The first round trip also reads C(PROCESSOR_ARCHITECTURE). On 32-bit Windows C(/reg:64) and C(/reg:32)
     open one key, so only the first view asked is acted on and reported.
-  - Just before C(reg delete), in the same program start, the store is exported again and hashed with
-    C(certutil -hashfile); when that export differs from the first backup (the store changed meanwhile) it is
-    fetched, verified and kept as a backup too, so whatever the store held at the moment of the delete is in a
-    verified backup.
-  - O(state=absent) never deletes without a verified backup. The store is exported on the host, fetched to
-    O(backup_dir) on the controller, parsed, checked to hold exactly the MSLicensing tree and to equal what
+  - Just before C(reg delete), in the same program start, the store is exported again, hashed with
+    C(certutil -hashfile) and printed; when that export differs from the first backup (the store changed
+    meanwhile) it is verified and kept as a backup too, so whatever the store held at the moment of the delete
+    is in a verified backup (one that cannot be verified is kept beside the backups as C(<name>.unverified)).
+    The same program start removes the staging folder.
+  - O(state=absent) never deletes without a verified backup. The store is exported on the host, and in the
+    same program start hashed with C(certutil -hashfile) and printed as base64 (C(certutil -encode), then
+    C(type)), so that its bytes come back in the command's output instead of a fetch; on the controller they
+    must have the SHA-256 the host printed, and are then parsed, checked to hold exactly the MSLicensing tree and to equal what
     C(reg query) showed, written with mode 0600 next to a manifest that records the registry view, and only
     then deleted with C(reg delete /f) and confirmed absent. Any failure before the delete leaves the store
-    untouched.
+    untouched. A removal costs two round trips (none of them a fetch); a host without a store, one.
   - Only the MSLicensing trees (native and C(Wow6432Node)) can ever be deleted; the key is fixed and checked
     by a guard before every delete.
   - Each result reports RV(module_executions), the number of module runs (round trips) the task cost.
@@ -72,8 +76,8 @@ options:
         and the file to import. The staging folder is created with C(mkdir), which fails when it exists (a
         folder this run did not create is never used), and restricted with
         C(icacls <folder> /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F) (SYSTEM and
-        Administrators only) before any license data or import file is written into it. It is removed after
-        the verified fetch unless O(keep_remote_copy) is set.
+        Administrators only) before any license data or import file is written into it. It is removed in
+        the delete's program start unless O(keep_remote_copy) is set.
       - The default C(C:\Windows\Temp) lets standard users create folders but not rename or delete other users'
         folders; a folder under C(C:\ProgramData) may have been created, and so be owned, by any user.
       - A plain absolute path (letters, digits and C(_.~$#@+-), no spaces), as the commands pass through
@@ -297,8 +301,8 @@ architecture:
   type: str
   sample: AMD64
 remote_backup_dir:
-  description: The protected staging folder left on the host (O(keep_remote_copy), or an export that could not be verified).
-  returned: when something was kept on the host
+  description: The protected staging folder left on the host with the exports (O(keep_remote_copy)).
+  returned: when O(keep_remote_copy) kept the exports on the host
   type: str
   sample: C:\Windows\Temp\tscal-3f9c2a7d01b4e6c8
 backups:
