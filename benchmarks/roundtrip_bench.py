@@ -140,6 +140,7 @@ def main() -> None:
             naive = lab.write_playbook('naive.yml', NAIVE_PLAYBOOK)
             print('%d clients, forks %d, %d rounds (alternated), store in view 64, both views asked'
                   % (args.clients, args.forks, args.rounds))
+            medians: dict[float, dict[str, float]] = {}
             for latency in latencies:
                 walls: dict[str, list[float]] = {'naive': [], 'collection': []}
                 trips: dict[str, float] = {}
@@ -148,11 +149,18 @@ def main() -> None:
                     for side in order:
                         wall, trips[side] = _run(lab, hosts, side, naive, latency, args.forks, work)
                         walls[side].append(wall)
-                median = {side: statistics.median(values) for side, values in walls.items()}
+                median = medians[latency] = {side: statistics.median(values) for side, values in walls.items()}
                 print('latency %.1f s per round trip: naive %.1f round trips/client, median %.1f s %s; collection '
                       '%.1f round trips/client, median %.1f s %s; naive/collection %.2f'
                       % (latency, trips['naive'], median['naive'], _fmt(walls['naive']), trips['collection'],
                          median['collection'], _fmt(walls['collection']), median['naive'] / median['collection']))
+            for latency in latencies:
+                if latency and 0.0 in medians:
+                    # What the latency alone added: the part of the wall the round trips cost on a remote host.
+                    added = {side: medians[latency][side] - medians[0.0][side] for side in ('naive', 'collection')}
+                    print('added by %.1f s per round trip: naive +%.1f s, collection +%.1f s (%.2fx)'
+                          % (latency, added['naive'], added['collection'],
+                             added['naive'] / added['collection'] if added['collection'] > 0 else float('inf')))
     finally:
         fleet.destroy()
 
