@@ -79,8 +79,9 @@ options:
   offline_after:
     description:
       - Fault injection - a regular expression; once a win_command whose command line matches it has run, the
-        host is unreachable (every later call raises AnsibleConnectionFailure) until the marker file
-        C(<prefix>/lab-offline) is removed.
+        host is unreachable - that command's own result is lost (the connection fails as it returns, as when
+        the host drops right after the program ran) and every later call raises AnsibleConnectionFailure -
+        until the marker file C(<prefix>/lab-offline) is removed.
     type: str
     default: ''
     vars:
@@ -232,6 +233,10 @@ class Connection(ConnectionBase):
         proc = subprocess.run(['/bin/sh', '-c', cmd], input=in_data or b'', capture_output=True,
                               env=self._environment(), check=False)
         self._kill_point()
+        if os.path.exists(os.path.join(self.get_option('wine_prefix'), _lab_wine.OFFLINE_MARKER)):
+            # offline_after: the command ran, and its answer never comes back
+            raise AnsibleConnectionFailure('lab host %s is unreachable (fault injected by offline_after)'
+                                           % self._play_context.remote_addr)
         return proc.returncode, self._inject_output_fault(proc.stdout), proc.stderr
 
     def _latency(self) -> None:
