@@ -121,7 +121,7 @@ def _run(lab: Lab, hosts: list[str], side: str, naive: pathlib.Path, latency: fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--clients', type=int, default=20)
     parser.add_argument('--forks', type=int, default=10)
     parser.add_argument('--rounds', type=int, default=3)
