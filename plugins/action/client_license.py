@@ -114,12 +114,14 @@ class ActionModule(WindowsActionBase):
             staging = self._staging_folder(args, nonce)
             stamp = store.timestamp()
             names = {view: store.backup_name(stamp, view) for view in views}
-            # One round trip reads, creates the run's own protected folder and exports every view that has a
-            # store into it; 'tidy' removes the folder again when it stayed empty (no store anywhere).
-            extra = _cmd_chain.staging_steps(staging) + [
-                _cmd_chain.Step('export%s' % view, tuple(store.reg_export(view, store.remote_path(staging, names[view]))),
-                                needs=('store%s' % view, 'mkdir', 'protect')) for view in views] + [
-                _cmd_chain.Step('tidy', ('rd', staging), needs=('mkdir',))]
+            # One round trip reads, creates the run's own protected folder, exports every view that has a
+            # store into it, hashes each export and prints its bytes (base64): the backup comes back in the
+            # output, no fetch. 'tidy' removes the folder again when it stayed empty (no store anywhere).
+            extra = _cmd_chain.staging_steps(staging)
+            for view in views:
+                extra += store.backup_steps('export%s' % view, view, store.remote_path(staging, names[view]),
+                                            needs=('store%s' % view, 'mkdir', 'protect'))
+            extra.append(_cmd_chain.Step('tidy', ('rd', staging), needs=('mkdir',)))
             distinct, found, results = self._read(views, task_vars, extra, nonce, staging)
         present = [view for view in distinct if found[view] is not None]
         report = {view: store.summary(found[view]) for view in distinct}
@@ -154,8 +156,9 @@ class ActionModule(WindowsActionBase):
                 if not exported.ok:
                     raise store.BackupError('reg export of view %s to %s failed (rc %s: %s)' % (
                         view, staging, exported.rc, exported.output.strip()[:300] or 'no message'))
-                report[view]['backup'] = self._backup(view, found[view], stamp, local_dir,
-                                                      store.remote_path(staging, names[view]))
+                remote_file = store.remote_path(staging, names[view])
+                data = store.returned_export('export%s' % view, results, remote_file)
+                report[view]['backup'] = self._backup(view, data, found[view], stamp, local_dir, remote_file)
                 report[view]['backups'] = [report[view]['backup']]
         except store.BackupError as exc:
             self._remove_staging(staging, task_vars)
@@ -165,11 +168,10 @@ class ActionModule(WindowsActionBase):
         except AnsibleActionFail:
             self._remove_staging(staging, task_vars)
             raise
-        keep = self._delete(present, report, stamp, local_dir, staging, task_vars)
-        if args['keep_remote_copy'] or keep:
+        keep = self._delete(present, report, stamp, local_dir, staging, not args['keep_remote_copy'], task_vars)
+        if args['keep_remote_copy']:
             outcome['remote_backup_dir'] = staging
         else:
-            self._remove_staging(staging, task_vars)
             for view in present:
                 for backup in report[view]['backups']:
                     backup.pop('remote_path', None)
@@ -222,20 +224,17 @@ class ActionModule(WindowsActionBase):
     def _remove_staging(self, staging: str, task_vars: dict[str, t.Any]) -> None:
         self._run_file(staging, 'absent', task_vars)
 
-    def _backup(self, view: str, queried: RegDocument | None, stamp: str, local_dir: str, remote_file: str,
-                later_than: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        """Fetch one export, check it and keep it on the controller (0600, with its manifest)."""
-        data = self._fetch(remote_file)
+    def _backup(self, view: str, data: bytes, queried: RegDocument | None, stamp: str, local_dir: str,
+                remote_file: str, later_than: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        """Check one export's bytes (as the chain returned them) and keep them on the controller (0600, with
+        its manifest)."""
         doc = store.verify_export(store.logical_export(data), '%s:%s' % (self._host, remote_file))
         if queried is not None and not store.export_matches_query(doc, queried):
             raise store.BackupError('the export %s differs from what reg query showed a moment earlier '
                                     '(the store is changing?)' % remote_file)
         name = store.backup_name(stamp, view) if later_than is None else ntpath.basename(remote_file)
         local_file = os.path.join(local_dir, name)
-        try:
-            store.write_private(local_file, data)
-        except OSError as exc:
-            raise store.BackupError('cannot write the backup %s: %s' % (local_file, exc)) from exc
+        store.write_private(local_file, data)
         backup = {'path': local_file, 'remote_path': remote_file, 'sha256': store.sha256(data), 'view': view,
                   'host': self._host, 'key': store.STORE_KEY, 'created': stamp}
         if later_than is not None:
@@ -245,32 +244,22 @@ class ActionModule(WindowsActionBase):
         backup['manifest'] = store.manifest_path(local_file)
         return backup
 
-    def _fetch(self, remote_file: str) -> bytes:
-        with tempfile.TemporaryDirectory(prefix='tscal-fetch-') as staging:
-            local = os.path.join(staging, 'export.reg')
-            try:
-                self._connection.fetch_file(remote_file, local)
-                with open(local, 'rb') as handle:
-                    return handle.read()
-            except (AnsibleError, OSError) as exc:
-                raise store.BackupError('fetching %s failed: %s' % (remote_file, to_native(exc))) from None
-
     def _delete(self, present: list[str], report: dict[str, t.Any], stamp: str, local_dir: str, staging: str,
-                task_vars: dict[str, t.Any]) -> list[str]:
-        """One round trip per present view: export again, hash that export, delete, and read the view back.
-        Whatever the store held at the moment of the delete is then in a verified backup (the later export
-        is fetched and kept when it differs from the first). Returns what must stay in the staging folder."""
+                clean: bool, task_vars: dict[str, t.Any]) -> list[str]:
+        """One round trip for every present view: export again, hash and print that export, delete, read the
+        view back, and (``clean``) remove the staging folder. Whatever the store held at the moment of the
+        delete is then on the controller: the later export is kept as a backup when it differs from the
+        first (or, when it cannot be verified, as an unverified copy). Returns what was kept that way."""
         later = {view: store.remote_path(staging, 'later-%s' % store.backup_name(stamp, view)) for view in present}
         steps: list[_cmd_chain.Step] = []
         for view in present:
-            steps += [
-                _cmd_chain.Step('later%s' % view, tuple(store.reg_export(view, later[view]))),
-                _cmd_chain.Step('hash%s' % view, ('certutil.exe', '-hashfile', later[view], 'SHA256'),
-                                needs=('later%s' % view,)),
+            steps += store.backup_steps('later%s' % view, view, later[view]) + [
                 _cmd_chain.Step('delete%s' % view, tuple(store.reg_delete(view)), needs=('later%s' % view,)),
                 _cmd_chain.Step('store%s' % view, tuple(store.reg_query(view))),
                 _cmd_chain.Step('parent%s' % view, tuple(store.reg_query_parent(view))),
             ]
+        if clean:
+            steps.append(_cmd_chain.Step('clean', ('rd', '/s', '/q', staging)))
         results = self._chain(steps, _cmd_chain.new_nonce(), task_vars)
         errors, keep = [], []
         for view in present:
@@ -291,23 +280,37 @@ class ActionModule(WindowsActionBase):
                                       % (view, first['path']))
                 except store.HostError as exc:
                     errors.append('%s after reg delete; the backup is %s' % (exc, first['path']))
-            if _cmd_chain.certutil_sha256(results['hash%s' % view].output) == first['sha256']:
+            if _cmd_chain.certutil_sha256(results['later%s_hash' % view].output) == first['sha256']:
                 continue  # the store did not change between the first export and the delete
             try:
-                backup = self._backup(view, None, stamp, local_dir, later[view], later_than=first)
+                data = store.returned_export('later%s' % view, results, later[view])
+                if store.sha256(data) == first['sha256']:
+                    continue
+                backup = self._backup(view, data, None, stamp, local_dir, later[view], later_than=first)
             except store.BackupError as exc:
-                keep.append('the store in view %s changed after the first backup and its export made just before '
-                            'the delete could not be verified (%s): it is kept on the host in %s' % (view, exc, later[view]))
+                keep.append(self._keep_unverified(view, results, later[view], local_dir, exc))
                 continue
-            if backup['sha256'] != first['sha256']:
-                report[view]['backups'].append(backup)
-                report[view]['backup'] = backup
-            else:
-                os.unlink(backup['path'])
-                os.unlink(backup['manifest'])
+            report[view]['backups'].append(backup)
+            report[view]['backup'] = backup
         if errors:
             raise AnsibleActionFail('; '.join(errors + keep))
         return keep
+
+    def _keep_unverified(self, view: str, results: dict[str, _cmd_chain.StepResult], remote_file: str,
+                         local_dir: str, problem: Exception) -> str:
+        """The later export changed and cannot be verified: keep whatever came back, marked unverified (a
+        restore never picks it), and say so."""
+        what = 'the store in view %s changed after the first backup and its export made just before the delete ' \
+               'could not be verified (%s)' % (view, problem)
+        data = _cmd_chain.certutil_decoded(results['later%s_show' % view].output)
+        if data is None:
+            return what + '; nothing of it came back from %s' % remote_file
+        local_file = os.path.join(local_dir, ntpath.basename(remote_file) + '.unverified')
+        try:
+            store.write_private(local_file, data, 'unverified copy')
+        except store.BackupError as exc:
+            return what + '; %s' % exc
+        return what + ': what came back is kept unverified in %s' % local_file
 
     # -- state: present ------------------------------------------------------------------------------
     def _present(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -66,6 +66,7 @@ class ActionModule(WindowsActionBase):
         'license_server': {'type': 'str'},
         'licensing_mode': {'type': 'str', 'choices': list(_eligibility.LICENSING_MODES)},
         'matrix_override': {'type': 'list', 'elements': 'dict', 'default': []},
+        'registry_views': {'type': 'list', 'elements': 'str'},
     }
 
     def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -75,15 +76,40 @@ class ActionModule(WindowsActionBase):
         except _eligibility.MatrixError as e:
             raise action_fail(e, 'matrix_override') from None
 
+        views = None
+        if args['registry_views'] is not None:
+            try:
+                views = _client_license.normalize_views(args['registry_views'])
+            except ValueError as exc:
+                raise AnsibleActionFail(str(exc)) from None
+        # The client license store in the same round trip when asked (a transfer reads both at once).
+        steps = list(IDENTITY_STEPS) + [step for step in _client_license.read_steps(views or ())
+                                        if step.name != 'arch']
         nonce = _cmd_chain.new_nonce()
-        command = self._run_command(_cmd_chain.build(IDENTITY_STEPS, nonce), task_vars, read_only=True)
+        command = self._run_command(_cmd_chain.build(steps, nonce), task_vars, read_only=True)
         if not command.started:
             raise AnsibleActionFail('could not start cmd.exe on the host (rc %d): %s'
                                     % (command.rc, command.message))
         try:
-            os_info = identity(_cmd_chain.parse(command.stdout, IDENTITY_STEPS, nonce))
+            results = _cmd_chain.parse(command.stdout, steps, nonce)
         except _cmd_chain.ChainError as exc:
             raise AnsibleActionFail('%s: %s' % (exc, command.message[-500:])) from None
+        os_info = identity(results)
         eligibility = _eligibility.decide(os_info, args['license_server'], args['licensing_mode'],
                                           args['matrix_override'])
-        return {'changed': False, 'os': os_info, 'eligibility': eligibility}
+        result = {'changed': False, 'os': os_info, 'eligibility': eligibility}
+        if views is not None:
+            result['client_license'] = self._store(views, results)
+        return result
+
+    @staticmethod
+    def _store(views: list[str], results: t.Mapping[str, _cmd_chain.StepResult]) -> dict[str, t.Any]:
+        """What tslicensing.cal.client_license state=query returns, from the same steps."""
+        try:
+            arch = _client_license.architecture(results)
+            distinct = _client_license.distinct_views(views, arch)
+            found = {view: _client_license.store_in_view(results, view) for view in distinct}
+        except _client_license.HostError as exc:
+            raise AnsibleActionFail('%s; nothing was changed' % exc) from None
+        return {'changed': False, 'architecture': arch,
+                'views': {view: _client_license.summary(doc) for view, doc in found.items()}}

@@ -39,6 +39,7 @@ class ActionModule(WindowsActionBase):
         'mode': {'type': 'str', 'required': True, 'choices': ['list', 'revoke', 'keypacks', 'activation']},
         'computer': {'type': 'list', 'elements': 'str'},
         'hardware_id': {'type': 'str'},
+        'issued': {'type': 'list', 'elements': 'dict'},
     }
     REQUIRED_IF = [('mode', 'revoke', ['computer'])]
 
@@ -48,6 +49,8 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('computer must not be empty nor hold an empty name; omit it instead')
         if args['hardware_id'] is not None and not args['hardware_id'].strip():
             raise AnsibleActionFail('hardware_id must not be empty; omit it instead')
+        if args['issued'] is not None and args['mode'] != 'revoke':
+            raise AnsibleActionFail('issued is only for mode=revoke (the cals a list of this server returned)')
         handlers = {
             'list': self._list,
             'revoke': self._revoke,
@@ -85,8 +88,17 @@ class ActionModule(WindowsActionBase):
 
     def _read_selected_cals(self, args: dict[str, t.Any], task_vars: dict[str, t.Any],
                             outcome: dict[str, t.Any]) -> list[ls.IssuedCal]:
-        packs = self._read_key_packs(task_vars)
-        cals = ls.shape_issued_cals(self._read('list_issued', task_vars).get('Instances') or [], packs)
+        if args.get('issued') is not None:
+            # What a list of this server returned a moment earlier (the revoke script finds each CAL again by
+            # its keys before revoking it): no second read.
+            try:
+                cals = [ls.issued_cal_from_dict(item) for item in args['issued']]
+            except ValueError as exc:
+                raise AnsibleActionFail('issued: %s' % exc) from None
+        else:
+            read = self._read('list_cals', task_vars)
+            packs = ls.shape_key_packs(read.get('KeyPacks') or [])
+            cals = ls.shape_issued_cals(read.get('Issued') or [], packs)
         selected = ls.select_cals(cals, args['computer'], args['hardware_id'])
         if args['computer']:
             # Which of the names the server knows the client by: a name matching nothing is worth showing.

@@ -335,6 +335,30 @@ def read_steps(views: t.Sequence[str]) -> list[_cmd_chain.Step]:
     return steps
 
 
+def backup_steps(name: str, view: str, remote_file: str, needs: t.Sequence[str] = ()) -> list[_cmd_chain.Step]:
+    """Export one view to ``remote_file`` (step ``name``), hash the file (``<name>_hash``) and print its bytes
+    (``<name>_encode``, ``<name>_show``), so that the backup comes back in the chain's own output."""
+    return [_cmd_chain.Step(name, tuple(reg_export(view, remote_file)), needs=tuple(needs)),
+            _cmd_chain.Step('%s_hash' % name, ('certutil.exe', '-hashfile', remote_file, 'SHA256'), needs=(name,))
+            ] + _cmd_chain.encode_steps(name, remote_file, remote_file + '.b64', needs=(name,))
+
+
+def returned_export(name: str, results: t.Mapping[str, _cmd_chain.StepResult], remote_file: str) -> bytes:
+    """The bytes of the export the ``backup_steps`` called ``name`` made, as they came back in the output, checked
+    against the SHA-256 the host computed of the file: BackupError unless they arrived whole."""
+    hashed, encoded, shown = (results['%s%s' % (name, part)] for part in ('_hash', '_encode', '_show'))
+    for step, result in (('certutil -hashfile', hashed), ('certutil -encode', encoded), ('type', shown)):
+        if not result.ok:
+            raise BackupError('%s of the export %s failed (rc %s: %s)' % (step, remote_file, result.rc, _said(result)))
+    data = _cmd_chain.certutil_decoded(shown.output)
+    on_host = _cmd_chain.certutil_sha256(hashed.output)
+    if data is None or on_host is None or sha256(data) != on_host:
+        raise BackupError('the bytes of the export %s did not come back intact (sha256 on the host %s, of what '
+                          'came back %s)' % (remote_file, on_host or 'not printed',
+                                             'nothing readable' if data is None else sha256(data)))
+    return data
+
+
 def _said(result: _cmd_chain.StepResult) -> str:
     text = ' '.join(line.strip() for line in result.output.splitlines() if line.strip())
     return text[:300] or 'no message'

@@ -26,6 +26,7 @@ quote, which the C rules would escape in a way cmd does not understand.
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import re
 import secrets
@@ -35,7 +36,7 @@ CMD = ('cmd.exe', '/d', '/v:on', '/c')
 # Programs a chain may start, by the name in the step's argv; they run from <system root>\System32 so that
 # nothing in the current folder or PATH can stand in for them. Builtins of cmd run as they are.
 PROGRAMS = ('reg.exe', 'icacls.exe', 'certutil.exe')
-BUILTINS = ('mkdir', 'rd')
+BUILTINS = ('mkdir', 'rd', 'type')
 SYSTEM_ROOT_VARIABLE = '%SystemRoot%'
 
 _NAME = re.compile(r'[a-z][a-z0-9_]{0,30}\Z')
@@ -134,6 +135,37 @@ def certutil_sha256(output: str) -> str | None:
         if _CERTUTIL_HASH.fullmatch(text):
             return text.replace(' ', '').lower()
     return None
+
+
+_PEM_BEGIN = '-----BEGIN CERTIFICATE-----'
+_PEM_END = '-----END CERTIFICATE-----'
+_BASE64_LINE = re.compile(r'[A-Za-z0-9+/]{1,64}={0,2}')
+
+
+def encode_steps(name: str, source: str, encoded: str, needs: t.Sequence[str] = ()) -> list[Step]:
+    """The bytes of ``source`` in the chain's own output: ``certutil -encode`` writes their base64 to
+    ``encoded`` (which must not exist yet), ``type`` prints it; read it back with ``certutil_decoded``."""
+    validate_path(source, 'file to encode')
+    validate_path(encoded, 'encoded file')
+    return [Step('%s_encode' % name, ('certutil.exe', '-encode', source, encoded), needs=tuple(needs)),
+            Step('%s_show' % name, ('type', encoded), needs=('%s_encode' % name,))]
+
+
+def certutil_decoded(output: str) -> bytes | None:
+    """The bytes whose ``certutil -encode`` file ``type`` printed: between the BEGIN and END CERTIFICATE
+    lines, base64 in lines of at most 64 characters; None when the output is not exactly that."""
+    lines = [line.strip() for line in output.replace('\r\n', '\n').split('\n')]
+    try:
+        begin, end = lines.index(_PEM_BEGIN), lines.index(_PEM_END)
+    except ValueError:
+        return None
+    body = lines[begin + 1:end]
+    if begin > end or any(line and not _BASE64_LINE.fullmatch(line) for line in body):
+        return None
+    try:
+        return binascii.a2b_base64(''.join(body).encode('ascii'), strict_mode=True)
+    except binascii.Error:
+        return None
 
 
 def _body(step: Step, nonce: str, system_root: str) -> list[str]:

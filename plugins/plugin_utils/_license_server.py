@@ -336,6 +336,17 @@ class IssuedCal:
         return dataclasses.asdict(self)
 
 
+def issued_cal_from_dict(item: t.Any) -> IssuedCal:
+    """An IssuedCal from its ``as_dict()`` (a list result passed on to a revoke); ValueError if it is not one."""
+    names = [field.name for field in dataclasses.fields(IssuedCal)]
+    if not isinstance(item, t.Mapping) or sorted(item) != sorted(names):
+        raise ValueError('%r is not a CAL as mode=list returns it (keys %s)' % (item, ', '.join(names)))
+    if not all(isinstance(item[key], int) and not isinstance(item[key], bool)
+               for key in ('license_id', 'key_pack_id')):
+        raise ValueError('license_id and key_pack_id of %r must be integers' % (item,))
+    return IssuedCal(**{name: item[name] for name in names})
+
+
 def shape_issued_cals(instances: t.Sequence[t.Mapping[str, t.Any]],
                       packs: t.Sequence[KeyPack] = ()) -> list[IssuedCal]:
     """Win32_TSIssuedLicense instances with names, ISO dates and their key pack's type and version."""

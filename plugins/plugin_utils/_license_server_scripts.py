@@ -29,15 +29,23 @@ from __future__ import annotations
 
 MARKER_PREFIX = '# tslicensing.cal:'
 
-LIST_ISSUED = r'''# tslicensing.cal:list_issued
-# Read only: all issued per-device CALs with their raw properties.
+LIST_CALS = r'''# tslicensing.cal:list_cals
+# Read only: the installed CAL key packs and all issued per-device CALs, with their raw properties, in one call.
 $Ansible.Changed = $false
-$properties = @(
+$packProperties = @(
+    'KeyPackId', 'Description', 'KeyPackType', 'ProductType', 'ProductVersion', 'ProductVersionID'
+    'TotalLicenses', 'IssuedLicenses', 'AvailableLicenses', 'ExpirationDate', 'TypeAndModel'
+)
+$issuedProperties = @(
     'LicenseId', 'KeyPackId', 'sIssuedToUser', 'sIssuedToComputer'
     'LicenseStatus', 'IssueDate', 'ExpirationDate', 'sHardwareId'
 )
-$instances = Get-CimInstance -Namespace root\CIMV2 -ClassName Win32_TSIssuedLicense
-$Ansible.Result = @{ Instances = @($instances | Select-Object -Property $properties) }
+$packs = Get-CimInstance -Namespace root\CIMV2 -ClassName Win32_TSLicenseKeyPack
+$issued = Get-CimInstance -Namespace root\CIMV2 -ClassName Win32_TSIssuedLicense
+$Ansible.Result = @{
+    KeyPacks = @($packs | Select-Object -Property $packProperties)
+    Issued = @($issued | Select-Object -Property $issuedProperties)
+}
 '''
 
 LIST_KEYPACKS = r'''# tslicensing.cal:list_keypacks
@@ -88,7 +96,7 @@ if ($license) {
 '''
 
 SCRIPTS: dict[str, str] = {
-    'list_issued': LIST_ISSUED,
+    'list_cals': LIST_CALS,
     'list_keypacks': LIST_KEYPACKS,
     'activation': ACTIVATION,
     'revoke_issued': REVOKE_ISSUED,

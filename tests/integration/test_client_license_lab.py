@@ -95,10 +95,10 @@ def test_remove_backs_up_exactly_then_second_run_changes_nothing(lab, tmp_path):
     assert [item['name'] for item in licenses] == ['LICENSE000', 'LICENSE001', 'LICENSE002']
     assert run.result('only32', RESET_TASK)['views']['32']['hardware_id'] == '02000000' + '11' * 16
 
-    # round trips: read+stage+export (1), one fetch per view with a store, export again+hash+delete+confirm (1),
-    # remove the staging folder (1); a host without a store: the first one only
+    # round trips: read+stage+export+hash+print (1: the export's bytes come back in the output, no fetch),
+    # export again+hash+print+delete+confirm+remove the staging folder (1); a host without a store: the first only
     executions = {host: run.result(host, RESET_TASK)['module_executions'] for host in before}
-    assert executions == {'one64': 3, 'both': 3, 'nokey': 1, 'only32': 3}
+    assert executions == {'one64': 2, 'both': 2, 'nokey': 1, 'only32': 2}
 
     again = _reset(lab, tmp_path, 'one64,both,nokey,only32')
     assert again.rc == 0
@@ -109,11 +109,11 @@ def test_remove_backs_up_exactly_then_second_run_changes_nothing(lab, tmp_path):
     assert len(list(tmp_path.glob('*/*.reg'))) == 4  # one64 1, both 2, only32 1; none new on the second run
 
 
-def test_one_view_asked_costs_three_executions_and_one_fetch(lab, tmp_path):
+def test_one_view_asked_costs_two_executions_and_no_fetch(lab, tmp_path):
     run = _reset(lab, tmp_path, 'oneview', extra_vars={'reset_license_store_views': ['64']})
     assert run.rc == 0, run.stdout
     result = run.result('oneview', RESET_TASK)
-    assert result['changed'] is True and result['module_executions'] == 3
+    assert result['changed'] is True and result['module_executions'] == 2
     assert lab.fleet.export_store('oneview', '64') is None
 
 
@@ -130,7 +130,7 @@ def test_keep_remote_copy_keeps_the_export_in_the_protected_folder_only(lab, tmp
     assert remote.parent == staging
     kept = lab.fleet.prefix('keepme').joinpath(*STAGING_PARENT, staging.name, remote.name)
     assert kept.read_bytes() == before
-    assert result['module_executions'] == 2  # read+export, export again+delete; nothing to clean up
+    assert result['module_executions'] == 2  # read+export, export again+delete (without the clean-up)
 
 
 def test_check_mode_changes_nothing_and_says_what_would_change(lab, tmp_path):
@@ -297,6 +297,9 @@ def test_staging_folder_is_protected_before_anything_is_written(lab, tmp_path):
     delete_chain = chains[1]
     assert delete_chain.index('delete') > delete_chain.index('export')
     assert 'x!tscal_later64!==x0' in delete_chain[:delete_chain.index('delete')]
+    assert delete_chain[delete_chain.index('rd'):delete_chain.index('rd') + 4] == ['rd', '/s', '/q', staging]
+    assert delete_chain.index('rd') > delete_chain.index('delete')
+    assert first.result('f_log', RESET_TASK)['module_executions'] == 2  # no round trip of its own for the clean-up
     # a second run picks a new name
     restored = lab.playbook(RESTORE, extra_vars={'restore_backup_dir': str(tmp_path), 'ansible_wine_command_log': str(log),
                                                  'restore_hosts': 'f_log'},
@@ -377,7 +380,7 @@ def test_32_bit_host_has_one_view_query_reset_restore(lab, tmp_path):
     assert list(result['views']) == ['64'] and len(result['views']['64']['backups']) == 1
     assert len(list(tmp_path.glob('x86one/*.reg'))) == 1  # backed up once, deleted once
     assert lab.fleet.export_store('x86one', '64') is None and lab.fleet.export_store('x86one', '32') is None
-    assert result['module_executions'] == 3
+    assert result['module_executions'] == 2
     again = _reset(lab, tmp_path, 'x86one')
     assert again.rc == 0 and again.result('x86one', RESET_TASK)['changed'] is False
 

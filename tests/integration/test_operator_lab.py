@@ -152,14 +152,14 @@ def test_a_failure_that_stops_the_run_still_prints_the_summary(lab, tmp_path):
 
 
 def test_a_failure_message_says_its_facts_once(lab, tmp_path):
-    # A damaged download: the backup is refused, nothing is deleted, and the message says so once (ansible-core
-    # 2.19 appends a chained exception's text to the message).
+    # A damaged transfer of the export's bytes: the backup is refused, nothing is deleted, and the message says so
+    # once (ansible-core 2.19 appends a chained exception's text to the message).
     before = _store(lab, 'op-temp')
     run = _run(lab, 'reset_license_store', {'reset_license_store_hosts': 'op-temp', 'ansible_wine_fetch_fault': 'corrupt',
                                             'reset_license_store_backup_dir': str(tmp_path)})
     assert run.rc != 0
     summary = _summary(run)
-    assert summary.count('nothing was deleted') == 1 and summary.count('is not a valid .reg export') == 1, summary
+    assert summary.count('nothing was deleted') == 1 and summary.count('did not come back intact') == 1, summary
     start = run.stdout.index('fatal: [op-temp]')
     fatal = run.stdout[start:run.stdout.index('TASK [', start)]
     assert fatal.count('nothing was deleted') == 1, fatal

@@ -130,9 +130,14 @@ def test_renamed_client_plan_shows_the_mismatch_then_the_cal_is_revoked(lab, wor
     assert 'the license server recorded the client as WS-0042, not as PC-REN' in summary
     assert _statuses(work)['WS-0042'] == 2 and _rows(work) == []
 
-    run = _transfer(lab, work, 'pc-ren')
+    # The lab connection counts every module execution and file transfer (its kill-point counter, never killing).
+    counter = work['ledger'].parent / 'round-trips'
+    run = _transfer(lab, work, 'pc-ren', ansible_wine_kill_after=10 ** 9, ansible_wine_kill_count_file=str(counter))
     assert run.rc == 0, run.stdout[-3000:]
     assert _statuses(work)['WS-0042'] == 4
+    # Round trips of the whole transfer: source 3 (its OS with the store, read+export, delete+confirm+clean-up),
+    # target 1 (its OS), license server 2 (the list before any change, passed on to one Revoke()); no fetch.
+    assert len(counter.read_text().splitlines()) == 6
     assert [(row['source_host'], row['state']) for row in _rows(work)] == [('pc-ren', 'server_revoked')]
 
 

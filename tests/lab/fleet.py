@@ -259,11 +259,12 @@ class Fleet:
         made once per lab root and reused (guarded by a lock).
 
         Keyed on the installed Wine packages: prefixes made before ``wine32`` was installed stop working after
-        it (``could not load kernel32.dll``), so a package change makes a new template."""
+        it (``could not load kernel32.dll``), so a package change makes a new template; and on the lab's
+        certutil source, which the template holds."""
         if arch not in ARCHES:
             raise ValueError('Wine architecture must be one of %s, not %r' % (', '.join(ARCHES), arch))
         root = self.lab_dir.parent
-        key = wine_packages_key()
+        key = '%s-%08x' % (wine_packages_key(), zlib.crc32(CERTUTIL_SOURCE.read_bytes()))
         template = root / ('template-%s-%s' % (arch, key))
         root.mkdir(parents=True, exist_ok=True)
         with open(root / '.template.lock', 'w') as lock:
@@ -289,7 +290,7 @@ class Fleet:
         return template
 
     def _install_certutil(self, template: pathlib.Path) -> None:
-        """Wine's certutil.exe is a stub: put the lab's -hashfile implementation (tests/lab/certutil) in its place,
+        """Wine's certutil.exe is a stub: put the lab's -hashfile and -encode (tests/lab/certutil) in its place,
         loaded natively, so that hash checks run as on Windows."""
         exe = build_certutil()
         for folder in ('system32', 'syswow64'):

@@ -1,13 +1,20 @@
 /* TEST-ONLY LAB CODE - never shipped with tslicensing.cal, never on a real host.
  *
  * Wine 8's certutil.exe is a stub (it prints nothing and returns 0), while every real Windows since 7 has
- * `certutil -hashfile FILE [ALGORITHM]`. The lab puts this program in the prefixes' system32 so that the
- * collection's hash checks run in the lab as on Windows. It implements that one verb, SHA256 only, with
- * Windows 10's output:
+ * `certutil -hashfile FILE [ALGORITHM]` and `certutil -encode INFILE OUTFILE`. The lab puts this program in the
+ * prefixes' system32 so that the collection's hash checks and base64 reads run in the lab as on Windows. It
+ * implements those two verbs with Windows 10's output:
+ *   -hashfile (SHA256 only):
  *     SHA256 hash of C:\path\file:
  *     <64 lowercase hex digits>
  *     CertUtil: -hashfile command completed successfully.
- * and a failure (missing file, other algorithm) as a message and a non-zero exit code.
+ *   -encode: OUTFILE holds "-----BEGIN CERTIFICATE-----", the base64 of INFILE in lines of 64 characters and
+ *     "-----END CERTIFICATE-----", every line ended by CRLF; an existing OUTFILE is not replaced (-f is not
+ *     implemented) but fails with ERROR_FILE_EXISTS, as on Windows; the console says
+ *     Input Length = <bytes read>
+ *     Output Length = <bytes written>
+ *     CertUtil: -encode command completed successfully.
+ * and a failure (missing file, other algorithm, existing output) as a message and a non-zero exit code.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +49,54 @@ static void block(uint32_t h[8], const unsigned char *p) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int not_found(const char *verb) {
+    printf("CertUtil: -%s command FAILED: 0x80070002 (WIN32: 2 ERROR_FILE_NOT_FOUND)\n"
+           "CertUtil: The system cannot find the file specified.\n", verb);
+    return -2147024894;
+}
+
+static int encode(const char *in_path, const char *out_path) {
+    static unsigned char data[4 * 1024 * 1024];
+    char line[64 + 3];
+    size_t size, i, fill = 0;
+    unsigned long long written = 0;
+    FILE *in, *out;
+    in = fopen(in_path, "rb");
+    if (!in) return not_found("encode");
+    size = fread(data, 1, sizeof data, in);
+    fclose(in);
+    out = fopen(out_path, "rb");
+    if (out) {
+        fclose(out);
+        printf("CertUtil: -encode command FAILED: 0x80070050 (WIN32: 80 ERROR_FILE_EXISTS)\n"
+               "CertUtil: The file exists.\n");
+        return -2147024816;
+    }
+    out = fopen(out_path, "wb");
+    if (!out) return not_found("encode");
+    written += fprintf(out, "-----BEGIN CERTIFICATE-----\r\n");
+    for (i = 0; i < size; i += 3) {
+        unsigned v = (unsigned)data[i] << 16 | (i + 1 < size ? (unsigned)data[i + 1] << 8 : 0) |
+                     (i + 2 < size ? data[i + 2] : 0);
+        line[fill++] = B64[v >> 18 & 63];
+        line[fill++] = B64[v >> 12 & 63];
+        line[fill++] = i + 1 < size ? B64[v >> 6 & 63] : '=';
+        line[fill++] = i + 2 < size ? B64[v & 63] : '=';
+        if (fill == 64 || i + 3 >= size) {
+            line[fill++] = '\r'; line[fill++] = '\n';
+            written += fwrite(line, 1, fill, out);
+            fill = 0;
+        }
+    }
+    written += fprintf(out, "-----END CERTIFICATE-----\r\n");
+    fclose(out);
+    printf("Input Length = %lu\nOutput Length = %llu\nCertUtil: -encode command completed successfully.\n",
+           (unsigned long)size, written);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     uint32_t h[8] = {0x6a09e667,0xbb67ae85,0x3c6ef372,0xa54ff53a,0x510e527f,0x9b05688c,0x1f83d9ab,0x5be0cd19};
     unsigned char buf[128];
@@ -49,8 +104,10 @@ int main(int argc, char **argv) {
     size_t n, fill = 0;
     FILE *in;
     int i;
+    if (argc == 4 && (strcmp(argv[1], "-encode") == 0 || strcmp(argv[1], "/encode") == 0))
+        return encode(argv[2], argv[3]);
     if (argc < 3 || (strcmp(argv[1], "-hashfile") != 0 && strcmp(argv[1], "/hashfile") != 0)) {
-        printf("CertUtil: lab certutil implements only -hashfile FILE [SHA256]\n");
+        printf("CertUtil: lab certutil implements only -hashfile FILE [SHA256] and -encode INFILE OUTFILE\n");
         return 87;
     }
     if (argc > 3 && _stricmp(argv[3], "SHA256") != 0) {
@@ -58,11 +115,7 @@ int main(int argc, char **argv) {
         return -2146893816;
     }
     in = fopen(argv[2], "rb");
-    if (!in) {
-        printf("CertUtil: -hashfile command FAILED: 0x80070002 (WIN32: 2 ERROR_FILE_NOT_FOUND)\n"
-               "CertUtil: The system cannot find the file specified.\n");
-        return -2147024894;
-    }
+    if (!in) return not_found("hashfile");
     while ((n = fread(buf + fill, 1, 64 - fill, in)) > 0) {
         fill += n; total += n;
         if (fill == 64) { block(h, buf); fill = 0; }

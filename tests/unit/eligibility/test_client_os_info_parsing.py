@@ -102,3 +102,28 @@ def test_nano_server_is_a_server() -> None:
                                   'CurrentMajorVersionNumber': 10, 'CurrentBuildNumber': '14393',
                                   'InstallationType': 'Nano Server'})
     assert bare['product_type'] == 'server'
+
+
+def test_the_store_read_in_the_identity_round_trip_is_what_a_query_reports() -> None:
+    import pytest
+    from ansible.errors import AnsibleActionFail
+
+    from ansible_collections.tslicensing.cal.plugins.action.client_os_info import ActionModule
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
+
+    arch = (0, '\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment\r\n'
+               '    PROCESSOR_ARCHITECTURE    REG_SZ    AMD64\r\n')
+    parent = (0, '\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\r\n')
+    absent = (1, 'ERROR: The system was unable to find the specified registry key or value.')
+    steps = [_cmd_chain.Step(name, ('reg.exe', 'query', 'x')) for name in ('arch', 'parent64', 'store64', 'parent32', 'store32')]
+    results = _cmd_chain.parse(_chain_output('0123456789abcdef', {'arch': arch, 'parent64': parent, 'store64': absent,
+                                                                  'parent32': parent, 'store32': absent}),
+                               steps, '0123456789abcdef')
+    store = ActionModule._store(['64', '32'], results)
+    assert store['architecture'] == 'AMD64' and store['changed'] is False
+    assert {view: report['present'] for view, report in store['views'].items()} == {'64': False, '32': False}
+    # absence only on positive evidence: an unreadable parent fails instead of reporting no store
+    denied = _cmd_chain.parse(_chain_output('0123456789abcdef', {'arch': arch, 'parent64': (1, 'ERROR: Access is denied.'),
+                                                                 'store64': absent}), steps[:3], '0123456789abcdef')
+    with pytest.raises(AnsibleActionFail, match='cannot tell whether the store is there'):
+        ActionModule._store(['64'], denied)

@@ -42,10 +42,10 @@ def make_action(args: dict[str, t.Any], check_mode: bool,
 
 def test_reads_run_with_check_mode_lent_off_and_revoke_is_never_sent_in_check_mode() -> None:
     plugin, calls = make_action({'mode': 'revoke', 'computer': 'PC-042'}, True,
-                                [ok({'Instances': [PACK]}), ok({'Instances': [CAL]})])
+                                [ok({'KeyPacks': [PACK], 'Issued': [CAL]})])
     result = plugin.run(task_vars={})
     assert result['changed'] and [c['license_id'] for c in result['would_revoke']] == [11]
-    assert [scripts.script_name(c['args']['script']) for c in calls] == ['list_keypacks', 'list_issued']
+    assert [scripts.script_name(c['args']['script']) for c in calls] == ['list_cals']  # one read, both classes
     assert all(c['module'] == 'ansible.windows.win_powershell' and c['check_mode'] is False for c in calls)
     assert all(c['args']['error_action'] == 'stop' and c['args']['depth'] == 5 for c in calls)
     assert plugin._task.check_mode is True  # lent back
@@ -53,13 +53,36 @@ def test_reads_run_with_check_mode_lent_off_and_revoke_is_never_sent_in_check_mo
 
 def test_revoke_passes_the_keys_as_parameters() -> None:
     plugin, calls = make_action({'mode': 'revoke', 'computer': 'PC-042'}, False, [
-        ok({'Instances': [PACK]}), ok({'Instances': [CAL]}),
+        ok({'KeyPacks': [PACK], 'Issued': [CAL]}),
         {'changed': True, 'failed': False, 'error': [],
          'result': {'Found': True, 'ReturnValue': 0, 'RevokableCals': 1, 'NextRevokeAllowedOn': None}}])
     result = plugin.run(task_vars={})
-    assert result['changed'] and result['module_executions'] == 3
-    assert calls[2]['args']['parameters'] == {'LicenseId': 11, 'KeyPackId': 3}
-    assert scripts.script_name(calls[2]['args']['script']) == 'revoke_issued'
+    assert result['changed'] and result['module_executions'] == 2
+    assert calls[1]['args']['parameters'] == {'LicenseId': 11, 'KeyPackId': 3}
+    assert scripts.script_name(calls[1]['args']['script']) == 'revoke_issued'
+
+
+def _listed() -> list[dict[str, t.Any]]:
+    plugin, _calls = make_action({'mode': 'list', 'computer': ['PC-042']}, False, [ok({'KeyPacks': [PACK], 'Issued': [CAL]})])
+    return plugin.run(task_vars={})['cals']
+
+
+def test_revoke_of_cals_just_listed_reads_nothing_again() -> None:
+    plugin, calls = make_action({'mode': 'revoke', 'computer': ['PC-042'], 'issued': _listed()}, False, [
+        {'changed': True, 'failed': False, 'error': [],
+         'result': {'Found': True, 'ReturnValue': 0, 'RevokableCals': 1, 'NextRevokeAllowedOn': None}}])
+    result = plugin.run(task_vars={})
+    assert result['changed'] and result['module_executions'] == 1
+    assert [scripts.script_name(c['args']['script']) for c in calls] == ['revoke_issued']
+    assert calls[0]['args']['parameters'] == {'LicenseId': 11, 'KeyPackId': 3}
+
+
+@pytest.mark.parametrize('issued, mode', [([{'license_id': 11}], 'revoke'), ([{'x': 1}], 'revoke'), ([], 'list')])
+def test_a_passed_list_that_is_not_one_is_refused_before_any_host_call(issued: t.Any, mode: str) -> None:
+    plugin, calls = make_action({'mode': mode, 'computer': ['PC-042'], 'issued': issued}, False, [])
+    with pytest.raises(AnsibleActionFail, match='issued'):
+        plugin.run(task_vars={})
+    assert calls == []
 
 
 @pytest.mark.parametrize('args', [{'mode': 'list', 'computer': ''}, {'mode': 'revoke', 'computer': ' '},
@@ -95,6 +118,6 @@ def test_module_documentation_parses() -> None:
 
 def test_unreadable_property_fails_with_a_message() -> None:
     plugin, _calls = make_action({'mode': 'list'}, False, [
-        ok({'Instances': [PACK]}), ok({'Instances': [{**CAL, 'IssueDate': 'next tuesday'}]})])
+        ok({'KeyPacks': [PACK], 'Issued': [{**CAL, 'IssueDate': 'next tuesday'}]})])
     result = plugin.run(task_vars={})
     assert result['failed'] and result['msg'].startswith('unexpected data from the license server')

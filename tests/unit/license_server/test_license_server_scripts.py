@@ -23,7 +23,7 @@ DOCUMENTED_PROPERTIES = {
                               'City', 'State', 'PostalCode', 'ServerRole', 'DatabasePath', 'ProductId', 'Version',
                               'VersionNumber'},
 }
-READ_SCRIPTS = ['list_issued', 'list_keypacks', 'activation']
+READ_SCRIPTS = ['list_cals', 'list_keypacks', 'activation']
 
 
 def powershell_parser():  # type: ignore[no-untyped-def]
@@ -83,17 +83,23 @@ def test_every_cim_call_targets_root_cimv2(name: str) -> None:
 @pytest.mark.parametrize('name', READ_SCRIPTS)
 def test_selected_properties_are_documented(name: str) -> None:
     source = scripts.SCRIPTS[name]
-    [class_name] = set(re.findall(r'Get-CimInstance -Namespace root\\CIMV2 -ClassName (\w+)', source))
-    [listed] = re.findall(r'\$properties = @\(([^)]*)\)', source)
-    properties = set(re.findall(r"'(\w+)'", listed))
-    assert properties and properties <= DOCUMENTED_PROPERTIES[class_name], properties - DOCUMENTED_PROPERTIES[class_name]
-    assert '| Select-Object -Property $properties' in source
+    # Each class read is kept to a property list of its own: $properties, or $<x>Properties when one script
+    # reads two classes (list_cals).
+    reads = re.findall(r'(?:\$(\w+) = )?Get-CimInstance -Namespace root\\CIMV2 -ClassName (\w+)', source)
+    assert reads
+    for variable, class_name in reads:
+        prefix = {'packs': 'pack', 'issued': 'issued'}.get(variable, '')
+        list_name = prefix + 'Properties' if prefix else 'properties'
+        [listed] = re.findall(r'\$%s = @\(([^)]*)\)' % list_name, source)
+        properties = set(re.findall(r"'(\w+)'", listed))
+        assert properties and properties <= DOCUMENTED_PROPERTIES[class_name], properties - DOCUMENTED_PROPERTIES[class_name]
+        assert '| Select-Object -Property $%s' % list_name in source
 
 
 def test_issued_and_keypack_reads_select_everything_the_decisions_use() -> None:
-    assert 'sHardwareId' in scripts.LIST_ISSUED and 'LicenseStatus' in scripts.LIST_ISSUED
+    assert 'sHardwareId' in scripts.LIST_CALS and 'LicenseStatus' in scripts.LIST_CALS
     for needed in ('ProductType', 'ProductVersionID', 'TotalLicenses', 'IssuedLicenses', 'AvailableLicenses'):
-        assert needed in scripts.LIST_KEYPACKS
+        assert needed in scripts.LIST_KEYPACKS and needed in scripts.LIST_CALS
 
 
 @pytest.mark.parametrize('name', READ_SCRIPTS)

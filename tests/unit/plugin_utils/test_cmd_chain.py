@@ -166,3 +166,50 @@ def test_wow6432node_spelling_reads_as_the_logical_path() -> None:
     export = ('Windows Registry Editor Version 5.00\r\n\r\n'
               '[HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\MSLicensing]\r\n\r\n').encode('utf-16')
     assert store.verify_export(store.logical_export(export), 'x').keys[0].path == KEY
+
+
+def _pem(data: bytes) -> str:
+    # certutil -encode's file: BEGIN line, base64 in lines of 64 characters, END line, CRLF throughout
+    import base64
+    text = base64.b64encode(data).decode()
+    return '\r\n'.join(['-----BEGIN CERTIFICATE-----'] + [text[i:i + 64] for i in range(0, len(text), 64)]
+                       + ['-----END CERTIFICATE-----', ''])
+
+
+def test_encoded_bytes_read_back_exactly() -> None:
+    data = bytes(range(256)) * 7 + b'\xff\xfe'
+    assert chain.certutil_decoded(_pem(data)) == data
+    assert chain.certutil_decoded('noise before\r\n' + _pem(b'x')) == b'x'
+
+
+@pytest.mark.parametrize('text', [
+    '', 'no block at all', '-----BEGIN CERTIFICATE-----\r\nQUJD\r\n',  # cut short: no END line
+    '-----BEGIN CERTIFICATE-----\r\nQU!D\r\n-----END CERTIFICATE-----\r\n',  # not base64
+    '-----BEGIN CERTIFICATE-----\r\nQUJ\r\n-----END CERTIFICATE-----\r\n',  # a partial quantum
+    '-----BEGIN CERTIFICATE-----\r\n' + 'A' * 68 + '\r\n-----END CERTIFICATE-----\r\n',  # longer than certutil writes
+])
+def test_anything_but_a_whole_encoded_file_reads_as_nothing(text: str) -> None:
+    assert chain.certutil_decoded(text) is None
+
+
+def test_encode_steps_print_the_file_they_encode_and_validate_both_paths() -> None:
+    steps = chain.encode_steps('x', 'C:\\Windows\\Temp\\tscal-1\\a.reg', 'C:\\Windows\\Temp\\tscal-1\\a.reg.b64', needs=('e',))
+    assert [(s.name, s.argv, s.needs) for s in steps] == [
+        ('x_encode', ('certutil.exe', '-encode', 'C:\\Windows\\Temp\\tscal-1\\a.reg', 'C:\\Windows\\Temp\\tscal-1\\a.reg.b64'), ('e',)),
+        ('x_show', ('type', 'C:\\Windows\\Temp\\tscal-1\\a.reg.b64'), ('x_encode',))]
+    with pytest.raises(chain.ChainError):
+        chain.encode_steps('x', 'C:\\a b.reg', 'C:\\a.b64')
+
+
+def test_a_returned_export_must_match_the_hash_the_host_printed() -> None:
+    data = 'Windows Registry Editor Version 5.00\r\n'.encode('utf-16')
+    digest = store.sha256(data)
+    good = {'e_hash': chain.StepResult(0, 'SHA256 hash of f:\r\n%s\r\nCertUtil: -hashfile command completed successfully.' % digest),
+            'e_encode': chain.StepResult(0, 'Input Length = 1'), 'e_show': chain.StepResult(0, _pem(data))}
+    assert store.returned_export('e', good, 'C:\\f.reg') == data
+    damaged = dict(good, e_show=chain.StepResult(0, _pem(data[:-2])))
+    with pytest.raises(store.BackupError, match='did not come back intact'):
+        store.returned_export('e', damaged, 'C:\\f.reg')
+    failed = dict(good, e_encode=chain.StepResult(-2147024816, 'CertUtil: -encode command FAILED: 0x80070050'))
+    with pytest.raises(store.BackupError, match='certutil -encode of the export'):
+        store.returned_export('e', failed, 'C:\\f.reg')

@@ -80,8 +80,9 @@ NAMESPACE = 'root\\cimv2'
 MARKER = re.compile(r'^\s*#\s*tslicensing\.cal:(\S+)', re.MULTILINE)
 # win_powershell inspects the script's ParamBlock for [CmdletBinding(SupportsShouldProcess[=$true])].
 SHOULD_PROCESS = re.compile(r'\[CmdletBinding\([^)]*SupportsShouldProcess(\s*=\s*\$true)?\s*[,)]', re.IGNORECASE)
-# The scripts name the properties they keep in `$properties = @( 'A', 'B' ... )` for Select-Object -Property.
-SELECT_PROPERTIES = re.compile(r'\$properties\s*=\s*@\(([^)]*)\)', re.IGNORECASE)
+# The scripts name the properties they keep in `$properties = @( 'A', 'B' ... )` for Select-Object -Property
+# (`$packProperties`, `$issuedProperties` in the script that reads two classes).
+SELECT_PROPERTIES = r'\$%s\s*=\s*@\(([^)]*)\)'
 NAMESPACE_ARG = re.compile(r'-Namespace\s+(\S+)', re.IGNORECASE)
 CIM_EXCEPTION_HRESULT = -2146233088  # .NET HResult of a CimException: generic, the WMI code is elsewhere
 
@@ -231,11 +232,11 @@ class Emulator:
             self.errors.append(record)
         return True
 
-    def selected(self, class_name: str) -> list[str]:
+    def selected(self, class_name: str, variable: str = 'properties') -> list[str]:
         # The real Select-Object keeps only the listed properties: answer with exactly those.
-        found = SELECT_PROPERTIES.search(self.script)
+        found = re.search(SELECT_PROPERTIES % variable, self.script, re.IGNORECASE)
         if not found:
-            self.module.fail_json(msg='contract double: no $properties = @(...) list in the %s script' % class_name)
+            self.module.fail_json(msg='contract double: no $%s = @(...) list in the %s script' % (variable, class_name))
         return re.findall(r"'(\w+)'", found.group(1))
 
     def instances(self, class_name: str) -> list[dict[str, t.Any]]:
@@ -252,6 +253,18 @@ class Emulator:
             return {'Instances': []}, False
         names = self.selected(class_name)
         return {'Instances': [self.project(i, names) for i in self.instances(class_name)]}, False
+
+    def list_cals(self) -> tuple[dict[str, t.Any], bool]:
+        # In the script's order; with error_action stop the first CIM error ends it with $Ansible.Result unset.
+        result: dict[str, t.Any] = {}
+        for key, class_name, variable in (('KeyPacks', 'Win32_TSLicenseKeyPack', 'packProperties'),
+                                          ('Issued', 'Win32_TSIssuedLicense', 'issuedProperties')):
+            if self.cim_call(class_name, 'Get-CimInstance', False, {}):
+                result[key] = []
+                continue
+            names = self.selected(class_name, variable)
+            result[key] = [self.project(i, names) for i in self.instances(class_name)]
+        return result, False
 
     def activation(self) -> tuple[dict[str, t.Any], bool]:
         if self.cim_call('Win32_TSLicenseServer', 'Invoke-CimMethod', False, {}):
@@ -344,7 +357,7 @@ def main() -> None:
     emulator = Emulator(module, script, load_scenario(path))
     name = marker.group(1)
     handlers: dict[str, t.Callable[[], tuple[dict[str, t.Any], bool]]] = {
-        'list_issued': lambda: emulator.list_class('Win32_TSIssuedLicense'),
+        'list_cals': emulator.list_cals,
         'list_keypacks': lambda: emulator.list_class('Win32_TSLicenseKeyPack'),
         'activation': emulator.activation,
         'revoke_issued': lambda: emulator.revoke(params['parameters'] or {}, path),

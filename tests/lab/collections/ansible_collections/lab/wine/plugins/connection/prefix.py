@@ -38,12 +38,23 @@ options:
   fetch_fault:
     description:
       - Fault injection for tests of the transport - V(truncate) delivers the first half of every fetched
-        file, V(corrupt) flips bytes in the middle of it.
+        file, V(corrupt) flips bytes in the middle of it. The same happens to the base64 between
+        C(-----BEGIN CERTIFICATE-----) and C(-----END CERTIFICATE-----) in a command's output (a file's bytes
+        coming back through C(certutil -encode) and C(type)) - the first half of its lines, or 16 characters in
+        the middle changed to other base64 characters.
     type: str
     default: none
     choices: [none, truncate, corrupt]
     vars:
       - name: ansible_wine_fetch_fault
+  latency:
+    description:
+      - Seconds added to every module execution and file transfer, standing for the network round trip of
+        WinRM to a remote host (for benchmarks; the lab's own round trips cost only the local Wine call).
+    type: float
+    default: 0
+    vars:
+      - name: ansible_wine_latency
   command_faults:
     description:
       - "Fault injection for the win_command stand-in - patterns of commands that fail with rc 1 and
@@ -68,8 +79,9 @@ options:
   offline_after:
     description:
       - Fault injection - a regular expression; once a win_command whose command line matches it has run, the
-        host is unreachable (every later call raises AnsibleConnectionFailure) until the marker file
-        C(<prefix>/lab-offline) is removed.
+        host is unreachable - that command's own result is lost (the connection fails as it returns, as when
+        the host drops right after the program ran) and every later call raises AnsibleConnectionFailure -
+        until the marker file C(<prefix>/lab-offline) is removed.
     type: str
     default: ''
     vars:
@@ -116,6 +128,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_bytes
@@ -125,6 +138,38 @@ from ansible.utils.display import Display
 from ansible_collections.ansible.windows.plugins.module_utils import _lab_wine
 
 display = Display()
+
+_BEGIN, _END = '-----BEGIN CERTIFICATE-----', '-----END CERTIFICATE-----'
+_BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+
+def _damage_base64(text: str, fault: str) -> str:
+    """Each BEGIN/END block of ``text`` truncated (the first half of its lines) or corrupted (16 characters in
+    the middle replaced by other base64 characters, so that it still decodes)."""
+    lines, out, block = text.split('\n'), [], None
+    for line in lines:
+        if line.strip() == _BEGIN:
+            block = []
+            out.append(line)
+        elif line.strip() == _END and block is not None:
+            if fault == 'truncate':
+                block = block[:len(block) // 2]
+            else:
+                middle = len(block) // 2
+                row = block[middle] if block else ''
+                start = max(0, len(row.rstrip('=\r')) // 2 - 8)
+                changed = ''.join(_BASE64[(_BASE64.index(c) + 1) % 64] if c in _BASE64 else c
+                                  for c in row[start:start + 16])
+                if block:
+                    block[middle] = row[:start] + changed + row[start + 16:]
+            out.extend(block)
+            out.append(line)
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            out.append(line)
+    return '\n'.join(out + (block or []))
 
 
 class Connection(ConnectionBase):
@@ -184,10 +229,34 @@ class Connection(ConnectionBase):
         display.vvv('LAB EXEC (%s) %s' % (self.get_option('wine_prefix'), cmd), host=self._play_context.remote_addr)
         # The module's own stdout/stderr are pipes; every Wine call inside it writes to temp files,
         # so no wineserver ever holds these pipes open.
+        self._latency()
         proc = subprocess.run(['/bin/sh', '-c', cmd], input=in_data or b'', capture_output=True,
                               env=self._environment(), check=False)
         self._kill_point()
-        return proc.returncode, proc.stdout, proc.stderr
+        if os.path.exists(os.path.join(self.get_option('wine_prefix'), _lab_wine.OFFLINE_MARKER)):
+            # offline_after: the command ran, and its answer never comes back
+            raise AnsibleConnectionFailure('lab host %s is unreachable (fault injected by offline_after)'
+                                           % self._play_context.remote_addr)
+        return proc.returncode, self._inject_output_fault(proc.stdout), proc.stderr
+
+    def _latency(self) -> None:
+        seconds = float(self.get_option('latency') or 0)
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def _inject_output_fault(self, stdout: bytes) -> bytes:
+        """fetch_fault applied to the base64 blocks in a module result's stdout (see the option)."""
+        fault = self.get_option('fetch_fault')
+        if fault == 'none' or _BEGIN.encode() not in stdout:
+            return stdout
+        try:
+            result = json.loads(stdout)
+        except ValueError:
+            return stdout
+        if not isinstance(result, dict) or not isinstance(result.get('stdout'), str):
+            return stdout
+        result['stdout'] = _damage_base64(result['stdout'], fault)
+        return json.dumps(result).encode()
 
     def _map(self, windows_path: str) -> str:
         staged = _lab_wine.staged_path(windows_path, getattr(self._shell, 'tmpdir', None))
@@ -201,6 +270,7 @@ class Connection(ConnectionBase):
     def put_file(self, in_path: str, out_path: str) -> None:
         super().put_file(in_path, out_path)
         self._connect()
+        self._latency()
         display.vvv('LAB PUT %s TO %s' % (in_path, out_path), host=self._play_context.remote_addr)
         if not os.path.isfile(in_path):
             raise AnsibleFileNotFound('file or module does not exist: %s' % in_path)
@@ -217,6 +287,7 @@ class Connection(ConnectionBase):
     def fetch_file(self, in_path: str, out_path: str) -> None:
         super().fetch_file(in_path, out_path)
         self._connect()
+        self._latency()
         display.vvv('LAB FETCH %s TO %s' % (in_path, out_path), host=self._play_context.remote_addr)
         source = self._map(in_path)
         if os.path.isdir(source):
