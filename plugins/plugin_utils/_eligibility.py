@@ -117,7 +117,7 @@ NOT_CONFIRMED = ('not confirmed: KB 315262 and KB 823313 name only the Windows 2
                  'Microsoft source covers this client with a Windows 2000 license server')
 
 # ---------------------------------------------------------------------------------------------------------
-# THE eligibility matrix (domain.md section 6). First matching row wins, so narrow rows precede wide ones.
+# THE eligibility matrix; each row names its sources. First matching row wins, so narrow rows precede wide ones.
 # Match keys ('families', 'editions', 'product_types', 'servers', 'modes') are lists; a missing key matches
 # anything. 'editions' values are normalized editions ('home', 'professional', ...) or UNKNOWN.
 # ---------------------------------------------------------------------------------------------------------

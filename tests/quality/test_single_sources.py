@@ -171,3 +171,9 @@ def test_a_description_that_names_them_all_in_any_spelling_passes() -> None:
     text = 'One of %s, in any case and spacing (V(2008r2), V(2012 R2)).' % ', '.join(
         'V(%s)' % g for g in _eligibility.LICENSE_SERVER_GENERATIONS)
     assert _drift(Place('x', None, text), ENUMERATIONS[0]) is None
+
+
+def test_the_license_server_versions_wmi_reports_are_generations() -> None:
+    """Win32_TSLicenseServer's ProductVersionID names a generation the eligibility policy knows."""
+    from ansible_collections.tslicensing.cal.plugins.plugin_utils import _license_server
+    assert set(_license_server.PRODUCT_VERSION_NAMES.values()) <= set(_eligibility.LICENSE_SERVER_GENERATIONS)
