@@ -23,7 +23,7 @@ import os
 import re
 import typing as t
 
-from . import _cmd_chain, _license_decoder, _private_files, _regfile, _transfer
+from . import _cmd_chain, _license_decoder, _private_files, _regfile, _time, _transfer
 
 # Both views name the same logical key; /reg:32 reaches HKLM\SOFTWARE\Wow6432Node\... on 64-bit Windows,
 # and an export made with /reg:32 names the logical path in its headers.
@@ -115,7 +115,7 @@ def normalize_views(views: t.Iterable[t.Any]) -> list[str]:
 
 
 def timestamp(now: datetime.datetime | None = None) -> str:
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or _time.utc_now()
     return now.strftime('%Y%m%dT%H%M%S') + '.%06dZ' % now.microsecond
 
 

@@ -24,6 +24,8 @@ import ipaddress
 import re
 import typing as t
 
+from . import _time
+
 # --- Names for the numeric codes -----------------------------------------------------------------------
 
 LICENSE_STATUS_NAMES: dict[int, str] = {
@@ -107,9 +109,7 @@ def parse_wmi_datetime(value: t.Any) -> dt.datetime | None:
         if not text or text.startswith('00000000') or text.startswith('0001-01-01'):
             return None  # WMI's and .NET's "no date"
         parsed = _parse_date_text(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    return _time.as_utc(parsed)
 
 
 def _parse_date_text(text: str) -> dt.datetime:
@@ -140,7 +140,7 @@ def iso_utc(value: t.Any) -> str | None:
     parsed = parse_wmi_datetime(value)
     if parsed is None:
         return None
-    return parsed.replace(microsecond=0).isoformat().replace('+00:00', 'Z')
+    return _time.iso_utc(parsed)
 
 
 # --- Matching issued CALs to a client -------------------------------------------------------------------

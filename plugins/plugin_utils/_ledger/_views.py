@@ -18,6 +18,7 @@ import os
 import typing as t
 
 from .. import _private_files
+from .. import _time
 from .._expiry import expiry_status
 from ._model import Row, parse_timestamp
 
@@ -68,7 +69,7 @@ def host_view(transfers: t.Sequence[Row], observations: t.Sequence[Row], expirin
     (latest license is temporary), ``expiring`` (latest license ends within ``expiring_days``),
     ``expired`` (it has ended).
     """
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or _time.utc_now()
     hosts: dict[str, dict[str, t.Any]] = {}
 
     def entry(name: str) -> dict[str, t.Any]:
