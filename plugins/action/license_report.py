@@ -14,7 +14,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tslicensing.cal.plugins.plugin_utils import _private_files
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _defaults, _private_files
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
@@ -32,7 +32,7 @@ class ActionModule(ActionBase):
 
     ARGUMENT_SPEC: dict[str, t.Any] = {
         'clients': {'type': 'dict', 'required': True},
-        'dest': {'type': 'path', 'required': True},
+        'dest': {'type': 'path'},
         'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
         'ledger': {'type': 'str', 'no_log': True},
         'expiring_days': {'type': 'int', 'default': DEFAULT_EXPIRING_DAYS},
@@ -46,6 +46,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        args['dest'] = _defaults.report_dir(args['dest'])
         paths = _paths(args['dest'], args['basename'], args['formats'])
         url = args['ledger'] or None
         result['ledger'] = location_for_display(url)

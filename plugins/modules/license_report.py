@@ -45,8 +45,9 @@ options:
       - The files are C(<basename>.html), C(<basename>.json) and C(<basename>.csv) (the latest report), plus with
         O(dated) a dated copy of each, C(<basename>-<report time>.html) (for example C(tscal-audit-20260301T080000Z.html)),
         all written atomically with mode 0600.
+      - Unset or blank, the environment variable E(TSCAL_REPORT_DIR) on the controller, else
+        C(~/.local/share/tslicensing.cal/reports).
     type: path
-    required: true
   formats:
     description: Which files to write.
     type: list

@@ -23,7 +23,7 @@ import os
 import re
 import typing as t
 
-from . import _cmd_chain, _license_decoder, _private_files, _regfile, _time, _transfer
+from . import _cmd_chain, _defaults, _license_decoder, _private_files, _regfile, _time, _transfer
 
 # Both views name the same logical key; /reg:32 reaches HKLM\SOFTWARE\Wow6432Node\... on 64-bit Windows,
 # and an export made with /reg:32 names the logical path in its headers.
@@ -51,8 +51,8 @@ VIEWS = ('64', '32')
 # may have created first and so own.
 DEFAULT_REMOTE_BACKUP_DIR = 'C:\\Windows\\Temp'
 STAGING_PREFIX = 'tscal-'
-BACKUP_DIR_ENV = 'TSCAL_BACKUP_DIR'
-DEFAULT_BACKUP_DIR = '~/.local/share/tslicensing.cal/backups'
+BACKUP_DIR_ENV = _defaults.BACKUP_DIR_ENV
+DEFAULT_BACKUP_DIR = _defaults.DEFAULT_BACKUP_DIR
 MANIFEST_SUFFIX = '.json'
 MAX_MANIFEST = 64 * 1024
 _SHA256 = re.compile(r'^[0-9a-fA-F]{64}$')
@@ -240,8 +240,7 @@ def sha256(data: bytes) -> str:
 # -- the backups on the controller: <root>/<host folder>/<stamp>-reg<view>.reg plus a .json manifest --------
 
 def backup_root(backup_dir: str | None) -> str:
-    base = backup_dir or os.environ.get(BACKUP_DIR_ENV) or DEFAULT_BACKUP_DIR
-    return os.path.abspath(os.path.expanduser(base))
+    return _defaults.backup_dir(backup_dir)
 
 
 def controller_backup_dir(backup_dir: str | None, host: str) -> str:
