@@ -356,7 +356,6 @@ _NT10_CLIENT_FIRST_BUILDS = sorted((row.build or 0, row.family) for row in OS_FA
                                    if row.nt_version == '10.0' and row.product_type == 'client')
 
 
-
 def _nt10_client(build: int) -> str:
     """The latest NT 10.0 client release whose first build ``build`` reaches (the first one for older builds)."""
     family = _NT10_CLIENT_FIRST_BUILDS[0][1]
@@ -496,7 +495,7 @@ def parse_current_version(values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     elif version == '10.0':
         if build is None:
             return unknown_os('version 10.0 without a build number: %s differ only by build'
-                              % ', '.join(_FAMILY_NAMES[family] for _, family in _NT10_CLIENT_FIRST_BUILDS
+                              % ', '.join(_FAMILY_NAMES[release] for _build, release in _NT10_CLIENT_FIRST_BUILDS
                                           + sorted(_NT10_SERVER_BUILDS.items())), version=version, **known)
         if server is None:
             return unknown_os('version 10.0: no InstallationType, EditionID or ProductName says client or server',

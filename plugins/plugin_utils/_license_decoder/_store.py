@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 import struct
 import typing as t
 
