@@ -13,7 +13,7 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.tslicensing.cal.plugins.plugin_utils import _private_files
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _defaults, _private_files
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import ControllerActionBase, action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
@@ -28,7 +28,7 @@ class ActionModule(ControllerActionBase):
 
     ARGUMENT_SPEC: dict[str, t.Any] = {
         'clients': {'type': 'dict', 'required': True},
-        'dest': {'type': 'path', 'required': True},
+        'dest': {'type': 'path'},
         'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
         'ledger': {'type': 'str', 'no_log': True},
         'expiring_days': {'type': 'int', 'default': DEFAULT_EXPIRING_DAYS},
@@ -43,6 +43,7 @@ class ActionModule(ControllerActionBase):
 
     def _act(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         del task_vars  # everything the report needs is in its arguments
+        args['dest'] = _defaults.report_dir(args['dest'])
         paths = _paths(args['dest'], args['basename'], args['formats'])
         url = args['ledger'] or None
         result = {'ledger': location_for_display(url)}

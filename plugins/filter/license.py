@@ -16,7 +16,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _license_decoder, _regfile
 
-REG_HEADERS = (_regfile.HEADER_V5, _regfile.HEADER_V4)
 # Separators people paste between hex bytes: whitespace, commas, colons and .reg line continuations.
 HEX_SEPARATORS = re.compile(r'[\s,:\\]+')
 HEX_DIGITS = re.compile(r'[0-9a-fA-F]+')
@@ -35,7 +34,7 @@ def reference_time(now: t.Any) -> datetime.datetime | None:
 
 
 def looks_like_reg(text: str) -> bool:
-    return text.lstrip('\ufeff \t\r\n').startswith(REG_HEADERS)
+    return text.lstrip('\ufeff \t\r\n').startswith(_regfile.HEADERS)
 
 
 def text_to_blob(text: str) -> bytes:

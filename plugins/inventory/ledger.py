@@ -66,7 +66,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     GROUPS, LedgerError, host_view, open_ledger)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import LEDGER_ONLY_GROUP
-from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import DEFAULT_EXPIRING_DAYS
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._expiry import DEFAULT_EXPIRING_DAYS
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):

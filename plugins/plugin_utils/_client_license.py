@@ -23,11 +23,21 @@ import os
 import re
 import typing as t
 
-from . import _cmd_chain, _license_decoder, _private_files, _regfile, _transfer
+from . import _cmd_chain, _defaults, _license_decoder, _private_files, _regfile, _time, _transfer
 
 # Both views name the same logical key; /reg:32 reaches HKLM\SOFTWARE\Wow6432Node\... on 64-bit Windows,
 # and an export made with /reg:32 names the logical path in its headers.
 STORE_KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing'
+# Where the 32-bit view's store lies in the 64-bit registry: the only other tree this collection may change.
+WOW64_STORE_KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing'
+STORE_ROOTS: tuple[str, ...] = (STORE_KEY, WOW64_STORE_KEY)
+# The store's layout below a root: Store\LICENSEnnn keys hold a ClientLicense value each, HardwareID holds
+# ClientHWID. Names compare case-insensitively, as in the registry.
+LICENSES_SUBKEY = 'Store'
+LICENSE_KEY = re.compile(r'^%s\\(license\d+)$' % LICENSES_SUBKEY, re.IGNORECASE)
+LICENSE_VALUE = 'ClientLicense'
+HARDWARE_ID_SUBKEY = 'HardwareID'
+HARDWARE_ID_VALUE = 'ClientHWID'
 # Its parent: readable in a view and listing no MSLicensing is the positive evidence that the store is absent.
 PARENT_KEY = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft'
 STORE_NAME = 'MSLicensing'
@@ -41,8 +51,8 @@ VIEWS = ('64', '32')
 # may have created first and so own.
 DEFAULT_REMOTE_BACKUP_DIR = 'C:\\Windows\\Temp'
 STAGING_PREFIX = 'tscal-'
-BACKUP_DIR_ENV = 'TSCAL_BACKUP_DIR'
-DEFAULT_BACKUP_DIR = '~/.local/share/tslicensing.cal/backups'
+BACKUP_DIR_ENV = _defaults.BACKUP_DIR_ENV
+DEFAULT_BACKUP_DIR = _defaults.DEFAULT_BACKUP_DIR
 MANIFEST_SUFFIX = '.json'
 MAX_MANIFEST = 64 * 1024
 _SHA256 = re.compile(r'^[0-9a-fA-F]{64}$')
@@ -95,9 +105,26 @@ def reg_import(view: str, remote_file: str) -> list[str]:
     return ['reg.exe', 'import', remote_file, view_flag(view)]
 
 
+def is_store_key(path: t.Any) -> bool:
+    """True iff ``path`` is one of ``STORE_ROOTS`` or below one; never raises."""
+    try:
+        return any(_regfile.is_within(path, root) for root in STORE_ROOTS)
+    except Exception:
+        return False
+
+
+def require_store_key(path: t.Any) -> str:
+    """The normalized ``path``, or ValueError when it is outside the MSLicensing trees."""
+    if not is_store_key(path):
+        raise ValueError('refusing to touch %s: only the MSLicensing trees (%s) may be changed by this collection'
+                         % (path if isinstance(path, str) and path.isprintable() and path.strip() else repr(path),
+                            ', '.join(STORE_ROOTS)))
+    return _regfile.normalize_key(path)
+
+
 def reg_delete(view: str) -> list[str]:
     # The hard guard: whatever a caller builds, nothing outside the MSLicensing trees is ever deleted.
-    key = _regfile.require_mslicensing_key(STORE_KEY)
+    key = require_store_key(STORE_KEY)
     return ['reg.exe', 'delete', key, '/f', view_flag(view)]
 
 
@@ -115,7 +142,7 @@ def normalize_views(views: t.Iterable[t.Any]) -> list[str]:
 
 
 def timestamp(now: datetime.datetime | None = None) -> str:
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or _time.utc_now()
     return now.strftime('%Y%m%dT%H%M%S') + '.%06dZ' % now.microsecond
 
 
@@ -138,11 +165,34 @@ def render(doc: _regfile.RegDocument | None) -> str:
     return _regfile.write_reg(doc, encoding='utf-8').decode('utf-8').replace('\r\n', '\n')
 
 
+def store_summary(doc: _regfile.RegDocument, root: str) -> dict[str, t.Any]:
+    """Hardware id and per-license value names, sizes and ClientLicense digest of the store under ``root``."""
+    relative = _regfile.relative_tree(doc, root)
+    hwid = _regfile.lookup(relative, HARDWARE_ID_SUBKEY, HARDWARE_ID_VALUE)
+    licenses = []
+    for path, values in relative.items():
+        parts = path.split('\\')
+        if len(parts) != 2 or parts[0].casefold() != LICENSES_SUBKEY.casefold():
+            continue
+        client_license = _regfile.lookup_value(values, LICENSE_VALUE)
+        licenses.append({
+            'name': parts[1],
+            'values': sorted(values),
+            'sizes': {name: _regfile.data_size(reg_type, data) for name, (reg_type, data) in values.items()},
+            'client_license_sha256': hashlib.sha256(client_license).hexdigest()
+            if isinstance(client_license, bytes) else None,
+        })
+    return {
+        'hardware_id': hwid.hex() if isinstance(hwid, bytes) else None,
+        'licenses': sorted(licenses, key=lambda item: item['name']),
+    }
+
+
 def summary(doc: _regfile.RegDocument | None) -> dict[str, t.Any]:
     """What a result reports of one view: the store's shape plus every license decoded on the controller."""
     if doc is None:
         return {'present': False, 'hardware_id': None, 'licenses': []}
-    report = dict(present=True, **_regfile.mslicensing_summary(doc, STORE_KEY))
+    report = dict(present=True, **store_summary(doc, STORE_KEY))
     decoded = _license_decoder.decode_store(doc)
     by_name = {entry['name'].casefold(): entry['decoded'] for entry in decoded['licenses']}
     for entry in report['licenses']:
@@ -170,7 +220,7 @@ def verify_export(data: bytes, source: str) -> _regfile.RegDocument:
     except _regfile.RegFileError as exc:
         where = '' if exc.line is None else ' (line %d)' % exc.line
         raise BackupError('%s is not a valid .reg export%s: %s' % (source, where, exc.problem)) from None
-    if not doc.keys or not _regfile.is_mslicensing_key(doc.keys[0].path) or \
+    if not doc.keys or not is_store_key(doc.keys[0].path) or \
             _regfile.relative_path(doc.keys[0].path, STORE_KEY) != '':
         raise BackupError('%s does not start with the key %s: not an MSLicensing export' % (source, STORE_KEY))
     outside = _regfile.only_under(doc, STORE_KEY)
@@ -190,8 +240,7 @@ def sha256(data: bytes) -> str:
 # -- the backups on the controller: <root>/<host folder>/<stamp>-reg<view>.reg plus a .json manifest --------
 
 def backup_root(backup_dir: str | None) -> str:
-    base = backup_dir or os.environ.get(BACKUP_DIR_ENV) or DEFAULT_BACKUP_DIR
-    return os.path.abspath(os.path.expanduser(base))
+    return _defaults.backup_dir(backup_dir)
 
 
 def controller_backup_dir(backup_dir: str | None, host: str) -> str:
@@ -407,7 +456,7 @@ def parent_lists_store(output: str) -> bool:
     return False
 
 
-_WOW64_PREFIX = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing'
+_WOW64_PREFIX = WOW64_STORE_KEY
 
 
 def logical_paths(text: str) -> str:

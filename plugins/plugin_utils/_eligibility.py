@@ -28,27 +28,83 @@ import typing as t
 UNKNOWN = 'unknown'
 Tristate = t.Union[bool, str]  # True, False or UNKNOWN
 
-LICENSE_SERVER_GENERATIONS: tuple[str, ...] = (
-    '2000', '2003', '2008', '2008R2', '2012', '2012R2', '2016', '2019', '2022', '2025')
 LICENSING_MODES: tuple[str, ...] = ('per_device', 'per_user')
 PRODUCT_TYPES: tuple[str, ...] = ('client', 'server')
 
-# Families a descriptor can carry. The pre-NT-5 ones and the non-Windows ones cannot be detected from the
-# CurrentVersion key (9x has no "Windows NT" key, thin clients no registry we read); they come from
-# inventory declarations only.
-CLIENT_FAMILIES: tuple[str, ...] = (
-    'windows_3x', 'windows_9x', 'windows_nt4', 'windows_2000', 'windows_xp',
-    'windows_vista', 'windows_7', 'windows_8', 'windows_8_1', 'windows_10', 'windows_11')
-SERVER_FAMILIES: tuple[str, ...] = (
-    'windows_server_2003', 'windows_server_2008', 'windows_server_2008_r2', 'windows_server_2012',
-    'windows_server_2012_r2', 'windows_server_2016', 'windows_server_2019', 'windows_server_2022',
-    'windows_server_2025', 'windows_server')
-OTHER_FAMILIES: tuple[str, ...] = ('windows_ce', 'non_windows')
+
+class OsRow(t.NamedTuple):
+    """One OS family: everything the collection knows about it, in one row of ``OS_FAMILIES``."""
+    family: str
+    name: str
+    product_type: str  # 'client', 'server' or 'other' (thin clients, non-Windows)
+    # CurrentVersion of the NT release; None where the CurrentVersion key cannot tell (pre-NT, non-Windows).
+    nt_version: t.Optional[str] = None
+    # NT 10.0 releases share one version: a server's build, or the first build of a client release.
+    build: t.Optional[int] = None
+    # How people write the product name in inventory declarations (a regular expression, lower case).
+    declared_name: t.Optional[str] = None
+    # The license server generation a server of this family is, as admins name it (-e ..._license_server=2019).
+    generation: t.Optional[str] = None
+
+
+# THE table of OS families and license server generations: adding an OS or a generation is one row here;
+# the family lists, names, detection, declared-name matching and the matrix's server lists derive from it.
+# The pre-NT-5 families and the non-Windows ones cannot be detected from the CurrentVersion key (9x has no
+# "Windows NT" key, thin clients no registry we read); they come from inventory declarations only.
+OS_FAMILIES: tuple[OsRow, ...] = (
+    OsRow('windows_3x', 'Windows 3.x', 'client', declared_name=r'windows\s*(3\.\d+|for\s+workgroups)'),
+    OsRow('windows_9x', 'Windows 9x', 'client', declared_name=r'windows\s*(95|98|me|millennium)\b'),
+    OsRow('windows_nt4', 'Windows NT 4.0', 'client', '4.0', declared_name=r'windows\s*nt\s*4'),
+    OsRow('windows_2000', 'Windows 2000', 'client', '5.0', declared_name=r'windows\s*2000', generation='2000'),
+    OsRow('windows_xp', 'Windows XP', 'client', '5.1', declared_name=r'windows\s*xp'),
+    OsRow('windows_vista', 'Windows Vista', 'client', '6.0', declared_name=r'windows\s*vista'),
+    OsRow('windows_7', 'Windows 7', 'client', '6.1', declared_name=r'windows\s*7\b'),
+    OsRow('windows_8', 'Windows 8', 'client', '6.2', declared_name=r'windows\s*8\b(?!\.\d)'),
+    OsRow('windows_8_1', 'Windows 8.1', 'client', '6.3', declared_name=r'windows\s*8\.1'),
+    OsRow('windows_10', 'Windows 10', 'client', '10.0', 0, r'windows\s*10\b'),
+    # Windows 11 keeps ProductName "Windows 10 ..." on real machines: only the build tells.
+    OsRow('windows_11', 'Windows 11', 'client', '10.0', 22000, r'windows\s*11\b'),
+    OsRow('windows_server_2003', 'Windows Server 2003', 'server', '5.2', declared_name=r'server\s*2003',
+          generation='2003'),
+    OsRow('windows_server_2008', 'Windows Server 2008', 'server', '6.0',
+          declared_name=r'server\s*\(?r?\)?\s*2008(?!\s*r2)', generation='2008'),
+    OsRow('windows_server_2008_r2', 'Windows Server 2008 R2', 'server', '6.1',
+          declared_name=r'server\s*\(?r?\)?\s*2008\s*r2', generation='2008R2'),
+    OsRow('windows_server_2012', 'Windows Server 2012', 'server', '6.2',
+          declared_name=r'server\s*2012(?!\s*r2)', generation='2012'),
+    OsRow('windows_server_2012_r2', 'Windows Server 2012 R2', 'server', '6.3',
+          declared_name=r'server\s*2012\s*r2', generation='2012R2'),
+    OsRow('windows_server_2016', 'Windows Server 2016', 'server', '10.0', 14393, r'server\s*2016', '2016'),
+    OsRow('windows_server_2019', 'Windows Server 2019', 'server', '10.0', 17763, r'server\s*2019', '2019'),
+    OsRow('windows_server_2022', 'Windows Server 2022', 'server', '10.0', 20348, r'server\s*2022', '2022'),
+    OsRow('windows_server_2025', 'Windows Server 2025', 'server', '10.0', 26100, r'server\s*2025', '2025'),
+    # An NT 10.0 server whose build is none of the above.
+    OsRow('windows_server', 'Windows Server', 'server'),
+    OsRow('windows_ce', 'Windows CE', 'other', declared_name=r'windows\s*(ce|embedded\s+compact)'),
+    OsRow('non_windows', 'non-Windows client', 'other'),
+)
+
+
+def _nt(version: t.Optional[str]) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split('.')) if version else ()
+
+
+LICENSE_SERVER_GENERATIONS: tuple[str, ...] = tuple(row.generation for row in OS_FAMILIES if row.generation)
+CLIENT_FAMILIES: tuple[str, ...] = tuple(row.family for row in OS_FAMILIES if row.product_type == 'client')
+SERVER_FAMILIES: tuple[str, ...] = tuple(row.family for row in OS_FAMILIES if row.product_type == 'server')
+OTHER_FAMILIES: tuple[str, ...] = tuple(row.family for row in OS_FAMILIES if row.product_type == 'other')
 FAMILIES: tuple[str, ...] = CLIENT_FAMILIES + SERVER_FAMILIES + OTHER_FAMILIES
 
-_MODERN_SERVERS = ('2008', '2008R2', '2012', '2012R2', '2016', '2019', '2022', '2025')
-_NT6_AND_LATER_CLIENTS = ('windows_vista', 'windows_7', 'windows_8', 'windows_8_1', 'windows_10', 'windows_11')
-_PRE_W2K_AND_NON_WINDOWS = ('windows_3x', 'windows_9x', 'windows_nt4', 'windows_ce', 'non_windows')
+# Remote Desktop Services (NT 6.0, Windows Server 2008) and later.
+_MODERN_SERVERS = tuple(row.generation for row in OS_FAMILIES if row.generation and _nt(row.nt_version) >= (6,))
+# Windows Server 2003 (NT 5.2, no desktop OS equivalency) and later.
+_SERVERS_FROM_2003 = tuple(row.generation for row in OS_FAMILIES
+                           if row.generation and _nt(row.nt_version) >= (5, 2))
+_NT6_AND_LATER_CLIENTS = tuple(row.family for row in OS_FAMILIES
+                               if row.product_type == 'client' and _nt(row.nt_version) >= (6,))
+_PRE_W2K_AND_NON_WINDOWS = tuple(row.family for row in OS_FAMILIES
+                                 if row.product_type == 'other'
+                                 or (row.product_type == 'client' and _nt(row.nt_version) < (5,)))
 
 # Source names, written once so every row cites them the same way.
 KB_315262 = 'KB 315262 (How to transfer Terminal Services CAL from one client computer to another)'
@@ -61,7 +117,7 @@ NOT_CONFIRMED = ('not confirmed: KB 315262 and KB 823313 name only the Windows 2
                  'Microsoft source covers this client with a Windows 2000 license server')
 
 # ---------------------------------------------------------------------------------------------------------
-# THE eligibility matrix (domain.md section 6). First matching row wins, so narrow rows precede wide ones.
+# THE eligibility matrix; each row names its sources. First matching row wins, so narrow rows precede wide ones.
 # Match keys ('families', 'editions', 'product_types', 'servers', 'modes') are lists; a missing key matches
 # anything. 'editions' values are normalized editions ('home', 'professional', ...) or UNKNOWN.
 # ---------------------------------------------------------------------------------------------------------
@@ -76,7 +132,7 @@ ELIGIBILITY_MATRIX: tuple[dict[str, t.Any], ...] = (
     },
     {
         'id': 'per-user',
-        'servers': ['2003', *_MODERN_SERVERS], 'modes': ['per_user'],
+        'servers': list(_SERVERS_FROM_2003), 'modes': ['per_user'],
         'cal_required': True, 'built_in_license': False, 'transfer_applicable': False,
         'reason': 'per-user licensing: the CAL belongs to the user, not the device, so nothing in MSLicensing '
                   'is worth transferring',
@@ -289,30 +345,25 @@ def decide(os_info: t.Mapping[str, t.Any], license_server: t.Any = None, licensi
 # OS detection
 # ---------------------------------------------------------------------------------------------------------
 
-_FAMILY_NAMES = {
-    'windows_3x': 'Windows 3.x', 'windows_9x': 'Windows 9x', 'windows_nt4': 'Windows NT 4.0',
-    'windows_2000': 'Windows 2000', 'windows_xp': 'Windows XP', 'windows_vista': 'Windows Vista',
-    'windows_7': 'Windows 7', 'windows_8': 'Windows 8', 'windows_8_1': 'Windows 8.1', 'windows_10': 'Windows 10',
-    'windows_11': 'Windows 11', 'windows_server_2003': 'Windows Server 2003',
-    'windows_server_2008': 'Windows Server 2008', 'windows_server_2008_r2': 'Windows Server 2008 R2',
-    'windows_server_2012': 'Windows Server 2012', 'windows_server_2012_r2': 'Windows Server 2012 R2',
-    'windows_server_2016': 'Windows Server 2016', 'windows_server_2019': 'Windows Server 2019',
-    'windows_server_2022': 'Windows Server 2022', 'windows_server_2025': 'Windows Server 2025',
-    'windows_server': 'Windows Server', 'windows_ce': 'Windows CE', 'non_windows': 'non-Windows client',
-}
-# NT 5.x/6.x: version -> (client family, server family). 5.0 is the same family for both products.
-_NT_FAMILIES = {
-    '5.0': ('windows_2000', 'windows_2000'),
-    '5.1': ('windows_xp', None),
-    '6.0': ('windows_vista', 'windows_server_2008'),
-    '6.1': ('windows_7', 'windows_server_2008_r2'),
-    '6.2': ('windows_8', 'windows_server_2012'),
-    '6.3': ('windows_8_1', 'windows_server_2012_r2'),
-}
-# NT 10.0 servers are told apart by build only (all report 10.0).
-_NT10_SERVER_BUILDS = {14393: 'windows_server_2016', 17763: 'windows_server_2019', 20348: 'windows_server_2022',
-                       26100: 'windows_server_2025'}
-_WINDOWS_11_FIRST_BUILD = 22000  # Windows 11 keeps ProductName "Windows 10 ..." on real machines
+_FAMILY_NAMES = {row.family: row.name for row in OS_FAMILIES}
+# NT 6.x: (version, product type) -> family, for the releases told apart by version alone.
+_NT6_FAMILIES = {(row.nt_version, row.product_type): row.family for row in OS_FAMILIES
+                 if _nt(row.nt_version)[:1] == (6,)}
+# NT 10.0 servers are told apart by build only (all report 10.0); clients by the first build of a release.
+_NT10_SERVER_BUILDS = {row.build: row.family for row in OS_FAMILIES
+                       if row.nt_version == '10.0' and row.product_type == 'server'}
+_NT10_CLIENT_FIRST_BUILDS = sorted((row.build or 0, row.family) for row in OS_FAMILIES
+                                   if row.nt_version == '10.0' and row.product_type == 'client')
+
+
+def _nt10_client(build: int) -> str:
+    """The latest NT 10.0 client release whose first build ``build`` reaches (the first one for older builds)."""
+    family = _NT10_CLIENT_FIRST_BUILDS[0][1]
+    for first, name in _NT10_CLIENT_FIRST_BUILDS:
+        if build >= first:
+            family = name
+    return family
+
 
 CURRENT_VERSION_VALUES = ('ProductName', 'EditionID', 'CurrentVersion', 'CurrentBuild', 'CurrentBuildNumber',
                           'CSDVersion', 'InstallationType', 'CurrentMajorVersionNumber', 'CurrentMinorVersionNumber')
@@ -435,24 +486,24 @@ def parse_current_version(values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         else:
             return unknown_os('version 5.2 is XP x64 or Server 2003 and ProductName %r says neither'
                               % (product_name,), version=version, **known)
-    elif version in _NT_FAMILIES:
+    elif (version, 'client') in _NT6_FAMILIES:
         if server is None:
             return unknown_os('version %s: no InstallationType, EditionID or ProductName says client or server'
                               % version, version=version, **known)
-        client_family, server_family = _NT_FAMILIES[version]
-        family, product_type = (server_family, 'server') if server else (client_family, 'client')
+        product_type = 'server' if server else 'client'
+        family = _NT6_FAMILIES[(version, product_type)]
     elif version == '10.0':
         if build is None:
-            return unknown_os('version 10.0 without a build number: Windows 10/11 and Server 2016..2025 '
-                              'differ only by build', version=version, **known)
+            return unknown_os('version 10.0 without a build number: %s differ only by build'
+                              % ', '.join(_FAMILY_NAMES[release] for _build, release in _NT10_CLIENT_FIRST_BUILDS
+                                          + sorted(_NT10_SERVER_BUILDS.items())), version=version, **known)
         if server is None:
             return unknown_os('version 10.0: no InstallationType, EditionID or ProductName says client or server',
                               version=version, **known)
         if server:
             family, product_type = _NT10_SERVER_BUILDS.get(build, 'windows_server'), 'server'
         else:
-            family = 'windows_11' if build >= _WINDOWS_11_FIRST_BUILD else 'windows_10'
-            product_type = 'client'
+            family, product_type = _nt10_client(build), 'client'
     else:
         return unknown_os('Windows NT version %s is not one this collection knows' % version,
                           version=version, **known)
@@ -462,30 +513,11 @@ def parse_current_version(values: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return _descriptor(family, edition=edition, product_type=product_type, version=version, **known)
 
 
-# Declared (inventory) hosts: product names people write, most specific first.
-_DECLARED_NAME_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r'windows\s*(3\.\d+|for\s+workgroups)', 'windows_3x'),
-    (r'windows\s*(95|98|me|millennium)\b', 'windows_9x'),
-    (r'windows\s*nt\s*4', 'windows_nt4'),
-    (r'windows\s*(ce|embedded\s+compact)', 'windows_ce'),
-    (r'server\s*2003', 'windows_server_2003'),
-    (r'server\s*\(?r?\)?\s*2008\s*r2', 'windows_server_2008_r2'),
-    (r'server\s*\(?r?\)?\s*2008', 'windows_server_2008'),
-    (r'server\s*2012\s*r2', 'windows_server_2012_r2'),
-    (r'server\s*2012', 'windows_server_2012'),
-    (r'server\s*2016', 'windows_server_2016'),
-    (r'server\s*2019', 'windows_server_2019'),
-    (r'server\s*2022', 'windows_server_2022'),
-    (r'server\s*2025', 'windows_server_2025'),
-    (r'windows\s*2000', 'windows_2000'),
-    (r'windows\s*xp', 'windows_xp'),
-    (r'windows\s*vista', 'windows_vista'),
-    (r'windows\s*7\b', 'windows_7'),
-    (r'windows\s*8\.1', 'windows_8_1'),
-    (r'windows\s*8\b', 'windows_8'),
-    (r'windows\s*10\b', 'windows_10'),
-    (r'windows\s*11\b', 'windows_11'),
-)
+# Declared (inventory) hosts: the product names people write. Releases of one line exclude each other in
+# their patterns (8 / 8.1, 2008 / 2008 R2); servers are tried first, as their names may also name a client.
+_DECLARED_NAME_PATTERNS: tuple[tuple[str, str], ...] = tuple(
+    (row.declared_name, row.family) for row in sorted(OS_FAMILIES, key=lambda row: row.product_type != 'server')
+    if row.declared_name)
 _DECLARED_KEYS = frozenset(('family', 'edition', 'product_type', 'product_name', 'version', 'build',
                             'service_pack', 'name', 'edition_id', 'installation_type', 'source', 'reason',
                             'computer_name', 'architecture'))

@@ -12,8 +12,8 @@ The PowerShell side (``_license_server_scripts``) only reads raw WMI properties 
 ``Win32_TSIssuedLicense``, ``Win32_TSLicenseKeyPack`` and ``Win32_TSLicenseServer`` and calls
 ``Win32_TSIssuedLicense.Revoke()``. This module names the numeric codes, normalises dates, matches issued
 CALs to a client, plans a revocation, judges each ``Revoke()`` outcome and turns WMI error codes into
-messages. Sources: shared docs domain.md sections 3-4 (Microsoft's TlsWmiProv class pages); values that
-Microsoft does not document are marked as such where they are defined.
+messages. Sources: Microsoft's TlsWmiProv class pages (Win32_TSIssuedLicense, Win32_TSLicenseKeyPack,
+Win32_TSLicenseServer); values that Microsoft does not document are marked as such where they are defined.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import datetime as dt
 import ipaddress
 import re
 import typing as t
+
+from . import _time
 
 # --- Names for the numeric codes -----------------------------------------------------------------------
 
@@ -39,12 +41,10 @@ KEYPACK_TYPE_NAMES: dict[int, str] = {
 # 3 is not in Microsoft's docs; Checkmk's sample rows show it on the built-in Windows 2000 pack.
 PRODUCT_TYPE_NAMES: dict[int, str] = {0: 'per_device', 1: 'per_user', 2: 'invalid', 3: 'built_in'}
 PRODUCT_TYPE_PER_DEVICE = 0
-PRODUCT_TYPE_PER_USER = 1
 
 # Documented: 2 = WS2008, 3 = WS2008 R2, 4 = WS2012 (0/1 "not supported").
 # NOT documented by Microsoft, seen in the wild (Checkmk rds_licenses): 5 = 2016, 6 = 2019, 7 = 2022.
 PRODUCT_VERSION_NAMES: dict[int, str] = {2: '2008', 3: '2008R2', 4: '2012', 5: '2016', 6: '2019', 7: '2022'}
-UNDOCUMENTED_PRODUCT_VERSION_IDS = frozenset({5, 6, 7})
 
 ACTIVATION_STATUS_NAMES: dict[int, str] = {0: 'activated', 1: 'not_activated', 2: 'unknown'}
 SERVER_ROLE_NAMES: dict[int, str] = {0: 'workgroup', 1: 'domain', 2: 'forest'}
@@ -109,9 +109,7 @@ def parse_wmi_datetime(value: t.Any) -> dt.datetime | None:
         if not text or text.startswith('00000000') or text.startswith('0001-01-01'):
             return None  # WMI's and .NET's "no date"
         parsed = _parse_date_text(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    return _time.as_utc(parsed)
 
 
 def _parse_date_text(text: str) -> dt.datetime:
@@ -142,7 +140,7 @@ def iso_utc(value: t.Any) -> str | None:
     parsed = parse_wmi_datetime(value)
     if parsed is None:
         return None
-    return parsed.replace(microsecond=0).isoformat().replace('+00:00', 'Z')
+    return _time.iso_utc(parsed)
 
 
 # --- Matching issued CALs to a client -------------------------------------------------------------------
@@ -191,9 +189,9 @@ def matched_names(cals: t.Sequence[IssuedCal], computer: str | t.Sequence[str] |
 def normalize_hardware_id(value: t.Any) -> str:
     """Comparable form of a hardware id.
 
-    The string format of sHardwareId is not documented (GUID-like or hex; domain.md section 9), so
-    braces, dashes, colons and blanks are dropped and case is ignored: any of these renderings of the
-    same bytes compare equal.
+    Microsoft's Win32_TSIssuedLicense page does not document the string format of sHardwareId (GUID-like
+    and hex renderings are both seen), so braces, dashes, colons and blanks are dropped and case is ignored:
+    any of these renderings of the same bytes compare equal.
     """
     return re.sub(r'[\s{}\-:]', '', str(value or '')).casefold()
 

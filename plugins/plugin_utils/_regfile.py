@@ -6,20 +6,19 @@
 # The interfaces in this file are meant for use within the tslicensing.cal collection and may not remain
 # stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 
-"""Registry text formats, pure Python: the ``.reg`` codec, a ``reg query /s`` parser, the MSLicensing guard.
+"""Registry text formats, pure Python: the ``.reg`` codec and a ``reg query /s`` parser (the MSLicensing layout
+and the delete guard are the client store's, in ``_client_license``).
 
 - ``parse_reg`` / ``write_reg``: ``.reg`` files exactly as ``reg export`` writes them (UTF-16LE with BOM,
   CRLF, hex data wrapped with ``,\\`` at reg.exe's width), so a parsed export is written back byte for byte.
 - ``parse_reg_query``: the stdout of ``reg query <root> /s`` (Windows and Wine).
-- ``normalize_key`` / ``is_mslicensing_key`` / ``require_mslicensing_key``: the only trees this collection
-  may change are ``MSLICENSING_ROOTS``.
-- ``tree`` / ``relative_tree`` / ``mslicensing_summary`` / ``only_under``: comparable views of a document.
+- ``normalize_key`` / ``is_within`` / ``relative_path``: key paths, compared ASCII case-insensitively.
+- ``tree`` / ``relative_tree`` / ``only_under``: comparable views of a document.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import typing as t
 
@@ -44,6 +43,7 @@ TYPE_NUMBERS: dict[str, int] = {name: number for number, name in TYPE_NAMES.item
 
 HEADER_V5 = 'Windows Registry Editor Version 5.00'
 HEADER_V4 = 'REGEDIT4'
+HEADERS = (HEADER_V5, HEADER_V4)
 MAX_INPUT = 16 * 1024 * 1024
 MAX_HEX_LINE = 77
 """reg.exe wraps hex data once a line holds this many characters (before the ``\\``); continuation
@@ -57,11 +57,6 @@ HIVES: dict[str, str] = {
     'HKCC': 'HKEY_CURRENT_CONFIG',
 }
 _HIVE_BY_NAME: dict[str, str] = {**HIVES, **{long_name: long_name for long_name in HIVES.values()}}
-
-MSLICENSING_ROOTS: tuple[str, ...] = (
-    'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing',
-    'HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Microsoft\\MSLicensing',
-)
 
 Data = t.Union[str, int, bytes]
 
@@ -103,7 +98,7 @@ class RegDocument:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Key paths and the MSLicensing guard
+# Key paths
 # ---------------------------------------------------------------------------------------------------------
 
 _CONTROL = re.compile('[\x00-\x1f\x7f]')
@@ -148,21 +143,9 @@ def _ascii_equal(a: str, b: str) -> bool:
     return a.isascii() and b.isascii() and a.lower() == b.lower()
 
 
-def is_mslicensing_key(path: t.Any) -> bool:
-    """True iff ``path`` is one of ``MSLICENSING_ROOTS`` or below one; never raises."""
-    try:
-        return any(_is_within(path, root, _ascii_equal) for root in MSLICENSING_ROOTS)
-    except Exception:
-        return False
-
-
-def require_mslicensing_key(path: t.Any) -> str:
-    """The normalized ``path``, or ValueError when it is outside the MSLicensing trees."""
-    if not is_mslicensing_key(path):
-        raise ValueError('refusing to touch %s: only the MSLicensing trees (%s) may be changed by this collection'
-                         % (path if isinstance(path, str) and path.isprintable() and path.strip() else repr(path),
-                            ', '.join(MSLICENSING_ROOTS)))
-    return normalize_key(path)
+def is_within(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or below it; ValueError when either is not a usable path."""
+    return _is_within(path, root, _ascii_equal)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,7 +189,7 @@ def _read_header(lines: list[str], source: str) -> tuple[str, int]:
         if not line.strip():
             continue
         header = line.strip()
-        if header not in (HEADER_V5, HEADER_V4):
+        if header not in HEADERS:
             # Never quote the line: a file given as a backup by mistake may hold anything.
             raise RegFileError(source, index + 1, 'not a .reg file: the first line must be %r or %r'
                                % (HEADER_V5, HEADER_V4))
@@ -432,7 +415,7 @@ def write_reg(doc: RegDocument, encoding: str = 'utf-16') -> bytes:
     Give ``reg import`` the 'utf-16' form: Wine 8 reads a file without BOM as ANSI, so non-ASCII text turns
     into mojibake and hex(2)/hex(7) data gets widened byte by byte.
     """
-    if doc.version not in (HEADER_V5, HEADER_V4):
+    if doc.version not in HEADERS:
         raise ValueError('unknown .reg version %r' % doc.version)
     text = doc.version + '\r\n' + ''.join(_key_block(key) for key in doc.keys) + '\r\n'
     if encoding == 'utf-16':
@@ -584,7 +567,7 @@ def only_under(doc: RegDocument, root: str) -> list[str]:
     return [key.path for key in doc.keys if relative_path(key.path, root) is None]
 
 
-def _data_size(reg_type: int, data: Data) -> int:
+def data_size(reg_type: int, data: Data) -> int:
     if isinstance(data, bytes):
         return len(data)
     if isinstance(data, str):
@@ -592,38 +575,15 @@ def _data_size(reg_type: int, data: Data) -> int:
     return 8 if reg_type == REG_QWORD else 4
 
 
-def mslicensing_summary(doc: RegDocument, root: str) -> dict[str, t.Any]:
-    """Hardware id and per-license value names, sizes and ClientLicense digest of the tree under ``root``."""
-    relative = relative_tree(doc, root)
-    hwid = _lookup(relative, 'HardwareID', 'ClientHWID')
-    licenses = []
-    for path, values in relative.items():
-        parts = path.split('\\')
-        if len(parts) != 2 or parts[0].casefold() != 'store':
-            continue
-        client_license = _lookup_value(values, 'ClientLicense')
-        licenses.append({
-            'name': parts[1],
-            'values': sorted(values),
-            'sizes': {name: _data_size(reg_type, data) for name, (reg_type, data) in values.items()},
-            'client_license_sha256': hashlib.sha256(client_license).hexdigest()
-            if isinstance(client_license, bytes) else None,
-        })
-    return {
-        'hardware_id': hwid.hex() if isinstance(hwid, bytes) else None,
-        'licenses': sorted(licenses, key=lambda item: item['name']),
-    }
-
-
-def _lookup_value(values: dict[str, tuple[int, Data]], name: str) -> Data | None:
+def lookup_value(values: dict[str, tuple[int, Data]], name: str) -> Data | None:
     for value_name, (_reg_type, data) in values.items():
         if value_name.casefold() == name.casefold():
             return data
     return None
 
 
-def _lookup(relative: dict[str, dict[str, tuple[int, Data]]], path: str, name: str) -> Data | None:
+def lookup(relative: dict[str, dict[str, tuple[int, Data]]], path: str, name: str) -> Data | None:
     for key_path, values in relative.items():
         if key_path.casefold() == path.casefold():
-            return _lookup_value(values, name)
+            return lookup_value(values, name)
     return None

@@ -37,12 +37,11 @@ import json
 import math
 import typing as t
 
+from ._expiry import DEFAULT_EXPIRING_DAYS, expiry_status
 from ._ledger import STATES, LedgerError, format_timestamp, normalize_timestamp
 
 FORMATS = ('html', 'json', 'csv')
 DEFAULT_TITLE = 'TS/RDS client license audit'
-# The one default of the "expiring" window: the report's, the audit role's and the ledger inventory's.
-DEFAULT_EXPIRING_DAYS = 30
 GENERATOR = 'tslicensing.cal.license_report'
 NOT_REACHED = 'not reached'
 NO_LICENSE = 'no license'
@@ -218,11 +217,7 @@ def _row_status(kind: str, decodable: bool, ends: datetime.datetime | None, now:
                 window: datetime.timedelta) -> str:
     if not decodable:
         return 'undecodable'
-    if ends is not None and ends <= now:
-        return 'expired'
-    if ends is not None and ends <= now + window:
-        return 'expiring'
-    return kind
+    return expiry_status(ends, now, window.days) or kind
 
 
 def _days_left(ends: datetime.datetime | None, now: datetime.datetime) -> int | None:

@@ -96,3 +96,86 @@ def transfer_outcome(store: t.Mapping[str, t.Any], transfers: t.Sequence[t.Mappi
         'refused': None,
         'detail': detail,
     }
+
+
+# -- where a transfer starts -------------------------------------------------------------------------------
+
+NEW, RESUME, SKIP = 'new', 'resume', 'skip'
+
+
+def transfer_plan(history: t.Sequence[t.Mapping[str, t.Any]], source: str, target: str, revoke: bool = False,
+                  reissue_reference: str | None = None) -> dict[str, t.Any]:
+    """Whether a transfer from ``source`` to ``target`` is new, finishes an earlier one, or has nothing left.
+
+    ``history`` are the ledger's transfer rows of the source. ``step`` is
+    * ``new``: no earlier transfer, or one that recorded its intent but did not clear the source: clear it now;
+    * ``resume``: an earlier run cleared the source and recorded the transfer, and its license server step
+      (``revoke``) or its ``reissue_reference`` is what this run brings;
+    * ``skip``: the ledger already holds the transfer and this run brings nothing to add; ``detail`` says so.
+    ``resumable`` are the earlier transfers whose source is cleared (moved on by ``new`` and ``resume`` alike).
+    """
+    if isinstance(history, (str, t.Mapping)) or not all(isinstance(row, t.Mapping) for row in history):
+        raise _outcome.OutcomeError('expected the ledger transfer rows (a list of dicts)')
+    previous = [row for row in history if row.get('source_host') == source and row.get('target_host') == target]
+    resumable = [row for row in previous if row.get('state') == 'source_cleared']
+    detail = None
+    if not previous or any(row.get('state') == 'intent_recorded' for row in previous):
+        step = NEW
+    elif resumable and (revoke or (reissue_reference or '').strip()):
+        step = RESUME
+    else:
+        step = SKIP
+        detail = 'already transferred to %s: %s (ledger state %s)' % (
+            target, ', '.join(str(row.get('cal_id')) for row in previous),
+            ', '.join(dict.fromkeys(str(row.get('state')) for row in previous)))
+    return {'step': step, 'previous': previous, 'resumable': resumable, 'detail': detail}
+
+
+# -- what the license server step found ----------------------------------------------------------------------
+
+def server_outcome(issued: t.Mapping[str, t.Any], computer: t.Union[str, t.Sequence[str]],
+                   revocation: t.Mapping[str, t.Any] | None = None) -> dict[str, t.Any]:
+    """The license server role's outcome from its ``license_server`` list result and, when revocation was
+    asked for, the revoke result (None when it was not).
+
+    A refused revocation (``blocked_by``: a per-user CAL, the revocation limit), or active CALs left issued
+    because revocation was not asked for, need a Clearinghouse reissue (``reissue_required``).
+    """
+    if not isinstance(issued, t.Mapping) or not isinstance(issued.get('cals'), list):
+        raise _outcome.OutcomeError('expected the registered result of tslicensing.cal.license_server mode=list')
+    if revocation is not None and not isinstance(revocation, t.Mapping):
+        raise _outcome.OutcomeError('revocation must be the registered result of mode=revoke, or null')
+    names = [computer] if isinstance(computer, str) else [str(name) for name in computer]
+    matched = list(issued.get('matched_computers') or [])
+    active = [cal for cal in issued['cals'] if cal.get('status') == 'active']
+    revocation = revocation or {}
+    blocked = 'blocked_by' in revocation
+    requested = bool(revocation)
+    any_name = ' or '.join(names)
+    if blocked:
+        reason = 'revocation refused, a Clearinghouse reissue is needed: %s' % revocation.get('msg')
+    elif requested:
+        reason = str(revocation.get('msg'))
+    elif active:
+        reason = ('revocation not requested (license_server_revoke is false): %d active CAL(s) stay issued to %s '
+                  'until they expire; a Clearinghouse reissue is needed' % (len(active), any_name))
+    elif issued.get('count'):
+        reason = 'no active CAL is issued to %s; nothing to revoke or reissue' % any_name
+    else:
+        reason = ('the license server lists no CAL issued to %s; nothing to revoke there (a CAL that another '
+                  'license server issued, or that this one recorded under another name, stays issued until it '
+                  'expires)' % any_name)
+    # A name the server knows nothing under, beside one it does: say so, it is a renamed client or a typo.
+    unknown = [name for name in names if name not in matched]
+    if matched and unknown:
+        reason += '; the license server recorded the client as %s, not as %s' % (', '.join(matched), ', '.join(unknown))
+    return {
+        'computer': computer,
+        'matched_computers': matched,
+        'issued': issued['cals'],
+        'revoked': list(revocation.get('revoked') or []),
+        'would_revoke': list(revocation.get('would_revoke') or []),
+        'blocked_by': revocation.get('blocked_by'),
+        'reissue_required': blocked or (not requested and bool(active)),
+        'reason': reason,
+    }

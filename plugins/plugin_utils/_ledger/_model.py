@@ -15,6 +15,7 @@ import datetime
 import re
 import typing as t
 
+from .. import _time
 from ._url import LedgerError
 
 Row = t.Dict[str, t.Any]
@@ -36,13 +37,10 @@ _SHA256 = re.compile(r'^[0-9a-fA-F]{64}$')
 
 
 def utc_now() -> str:
-    return format_timestamp(datetime.datetime.now(datetime.timezone.utc))
+    return _time.iso_utc(_time.utc_now())
 
 
-def format_timestamp(moment: datetime.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+format_timestamp = _time.iso_utc
 
 
 def normalize_timestamp(value: t.Any, field: str) -> str | None:
@@ -55,7 +53,7 @@ def normalize_timestamp(value: t.Any, field: str) -> str | None:
     if isinstance(value, datetime.date):
         return format_timestamp(datetime.datetime(value.year, value.month, value.day))
     try:
-        return format_timestamp(datetime.datetime.fromisoformat(str(value).strip()))
+        return format_timestamp(_time.parse_iso(str(value)))
     except ValueError:
         raise LedgerError('%s %r is not an ISO 8601 date or time' % (field, value)) from None
 

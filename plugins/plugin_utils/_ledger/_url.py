@@ -12,12 +12,13 @@ except to the database driver)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import typing as t
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-ENV_VAR = 'TSCAL_LEDGER_URL'
-DEFAULT_SQLITE_PATH = '~/.local/share/tslicensing.cal/ledger.sqlite3'
+from .. import _defaults
+
+ENV_VAR = _defaults.LEDGER_URL_ENV
+DEFAULT_SQLITE_PATH = _defaults.DEFAULT_LEDGER_PATH
 MASK = '***'
 SQLITE = 'sqlite'
 POSTGRESQL = 'postgresql'
@@ -32,7 +33,7 @@ class LedgerError(Exception):
 
 def default_url() -> str:
     """The URL used when none is given: ``$TSCAL_LEDGER_URL``, else the per-user SQLite file."""
-    return os.environ.get(ENV_VAR) or 'sqlite://' + os.path.expanduser(DEFAULT_SQLITE_PATH)
+    return _defaults.ledger_url()
 
 
 def mask_url(url: str) -> str:

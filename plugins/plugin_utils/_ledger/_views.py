@@ -18,6 +18,8 @@ import os
 import typing as t
 
 from .. import _private_files
+from .. import _time
+from .._expiry import expiry_status
 from ._model import Row, parse_timestamp
 
 EXPORT_FORMATS = ('csv', 'json')
@@ -67,7 +69,7 @@ def host_view(transfers: t.Sequence[Row], observations: t.Sequence[Row], expirin
     (latest license is temporary), ``expiring`` (latest license ends within ``expiring_days``),
     ``expired`` (it has ended).
     """
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or _time.utc_now()
     hosts: dict[str, dict[str, t.Any]] = {}
 
     def entry(name: str) -> dict[str, t.Any]:
@@ -97,9 +99,7 @@ def _groups_of(host_vars: dict[str, t.Any], expiring_days: int, now: datetime.da
         if license_['temporary']:
             groups.append('temporary_license')
         if license_['valid_to']:
-            ends = parse_timestamp(license_['valid_to'])
-            if ends <= now:
-                groups.append('expired')
-            elif ends <= now + datetime.timedelta(days=expiring_days):
-                groups.append('expiring')
+            status = expiry_status(parse_timestamp(license_['valid_to']), now, expiring_days)
+            if status:
+                groups.append(status)
     return groups

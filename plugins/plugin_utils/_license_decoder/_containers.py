@@ -17,6 +17,7 @@ import hashlib
 import struct
 import typing as t
 
+from .. import _time
 from ._der import TAG_CONTEXT_0, TAG_OID, TAG_SEQUENCE, DerError, Tlv, decode_oid, expect, read_tlv, value
 from ._ms_extensions import OID_PRODUCT_INFO, utf16z
 from ._reports import chain_report, find_issuer, license_report
@@ -115,21 +116,16 @@ def new_result(blob: bytes) -> dict[str, t.Any]:
 
 
 def utc_now(now: datetime.datetime | None) -> datetime.datetime:
-    if now is None:
-        return datetime.datetime.now(datetime.timezone.utc)
-    if now.tzinfo is None:
-        # A naive reference time is taken as UTC, like every time in a licence.
-        return now.replace(tzinfo=datetime.timezone.utc)
-    return now
+    # A naive reference time is taken as UTC, like every time in a licence.
+    return _time.utc_now() if now is None else _time.as_utc(now)
 
 
 def parse_reference_time(text: str) -> datetime.datetime:
     """An ISO 8601 reference time (``2007-07-01``, ``2007-07-01T12:00:00Z``, ...); naive means UTC."""
     try:
-        moment = datetime.datetime.fromisoformat(text.strip())
+        return _time.parse_iso(text)
     except (ValueError, AttributeError):
         raise ValueError('reference time %r is not ISO 8601 (e.g. 2007-07-01T12:00:00Z)' % (text,)) from None
-    return utc_now(moment)
 
 
 def decode_client_license(blob: bytes, now: datetime.datetime | None = None) -> dict[str, t.Any]:

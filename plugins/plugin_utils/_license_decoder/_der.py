@@ -14,6 +14,8 @@ import functools
 import re
 import typing as t
 
+from .. import _time
+
 # DER tags used by the decoder (universal class unless noted).
 TAG_BOOLEAN = 0x01
 TAG_INTEGER = 0x02
@@ -159,5 +161,4 @@ def decode_time(tag: int, data: bytes) -> datetime.datetime:
         raise DerError('invalid time %r: %s' % (text, exc)) from None
 
 
-def iso_utc(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+iso_utc = _time.iso_utc

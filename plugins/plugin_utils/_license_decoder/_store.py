@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import datetime
-import re
 import struct
 import typing as t
 
+# The client store (STORE_ROOTS, the layout) imports this package: its names are read at call time only.
+from .. import _client_license, _regfile
 from ._containers import PREVIEW_BYTES, decode_client_license, failure_context
 
 HWID_SIZE = 20
@@ -46,7 +47,7 @@ def decode_hwid(blob: bytes) -> dict[str, t.Any]:
     }
 
 
-REG_FILE_HEADERS = (b'Windows Registry Editor Version 5.00', b'REGEDIT4')
+REG_FILE_HEADERS = tuple(header.encode('ascii') for header in _regfile.HEADERS)
 
 
 def looks_like_reg_file(data: bytes) -> bool:
@@ -56,31 +57,28 @@ def looks_like_reg_file(data: bytes) -> bool:
     return head.startswith(REG_FILE_HEADERS)
 
 
-LICENSE_KEY = re.compile(r'^store\\(license\d+)$', re.IGNORECASE)
-HARDWARE_KEY = 'hardwareid'
 REG_BINARY = 3
 
 
 def decode_store(doc: t.Any, now: datetime.datetime | None = None) -> dict[str, t.Any]:
     """Decode every licence and hardware id of the MSLicensing roots in a parsed .reg document."""
-    from .._regfile import MSLICENSING_ROOTS, normalize_key, relative_path
 
     result: dict[str, t.Any] = {'licenses': [], 'hardware_ids': [], 'warnings': [], 'status': 'undecodable'}
     for key in doc.keys:
         if key.delete:
             continue
         try:
-            path = normalize_key(key.path)
+            path = _regfile.normalize_key(key.path)
         except ValueError as exc:
             result['warnings'].append('key %r skipped: %s' % (key.path, exc))
             continue
-        relative = next((rel for rel in (relative_path(path, root) for root in MSLICENSING_ROOTS) if rel), None)
+        relative = next((rel for rel in (_regfile.relative_path(path, root) for root in _client_license.STORE_ROOTS) if rel), None)
         if relative is None:
             continue
-        match = LICENSE_KEY.match(relative)
+        match = _client_license.LICENSE_KEY.match(relative)
         if match:
             result['licenses'].append(store_license_entry(key, path, match.group(1), now, result['warnings']))
-        elif relative.lower() == HARDWARE_KEY:
+        elif relative.casefold() == _client_license.HARDWARE_ID_SUBKEY.casefold():
             entry = store_hwid_entry(key, path, result['warnings'])
             if entry is not None:
                 result['hardware_ids'].append(entry)
@@ -95,7 +93,7 @@ def find_value(key: t.Any, name: str) -> t.Any:
 def store_license_entry(key: t.Any, path: str, name: str, now: datetime.datetime | None,
                         warnings: list[str]) -> dict[str, t.Any]:
     entry: dict[str, t.Any] = {'key': path, 'name': name.upper(), 'index_values': index_values(key)}
-    license_value = find_value(key, 'ClientLicense')
+    license_value = find_value(key, _client_license.LICENSE_VALUE)
     if license_value is None or license_value.data is None:
         warnings.append('%s: no ClientLicense value' % path)
         entry['decoded'] = None
@@ -108,7 +106,7 @@ def store_license_entry(key: t.Any, path: str, name: str, now: datetime.datetime
 
 
 def store_hwid_entry(key: t.Any, path: str, warnings: list[str]) -> dict[str, t.Any] | None:
-    hwid_value = find_value(key, 'ClientHWID')
+    hwid_value = find_value(key, _client_license.HARDWARE_ID_VALUE)
     if hwid_value is None:
         return None
     if not isinstance(hwid_value.data, bytes):
@@ -121,7 +119,7 @@ def index_values(key: t.Any) -> dict[str, t.Any]:
     """The other values of a LICENSEnnn key (believed index fields; names and types are undocumented)."""
     found: dict[str, t.Any] = {}
     for val in key.values:
-        if (val.name or '').lower() == 'clientlicense':
+        if (val.name or '').casefold() == _client_license.LICENSE_VALUE.casefold():
             continue
         found[val.name or '(default)'] = describe_value(val)
     return found

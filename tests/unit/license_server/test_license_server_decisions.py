@@ -65,10 +65,6 @@ def test_product_version_names(version_id: t.Any, name: str) -> None:
     assert ls.product_version_name(version_id) == name
 
 
-def test_undocumented_versions_are_marked() -> None:
-    assert ls.UNDOCUMENTED_PRODUCT_VERSION_IDS == {5, 6, 7}
-
-
 # --- dates --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('raw, iso', [

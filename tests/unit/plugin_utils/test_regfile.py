@@ -1,4 +1,5 @@
-"""The .reg codec, the reg query parser and the MSLicensing guard (plugin_utils/_regfile.py)."""
+"""The .reg codec and the reg query parser (plugin_utils/_regfile.py), and the MSLicensing layout and guard the
+client store builds on them (plugin_utils/_client_license.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._client_license import (
+    STORE_ROOTS, is_store_key, require_store_key, store_summary,
+)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import (
-    MSLICENSING_ROOTS, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_NONE,
-    REG_QWORD, REG_SZ, TYPE_NAMES, RegDocument, RegFileError, RegKey, RegValue, is_mslicensing_key,
-    mslicensing_summary, normalize_key, only_under, parse_reg, parse_reg_query, relative_tree,
-    require_mslicensing_key, tree, write_reg,
+    REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_NONE, REG_QWORD, REG_SZ,
+    TYPE_NAMES, RegDocument, RegFileError, RegKey, RegValue, normalize_key, only_under, parse_reg, parse_reg_query,
+    relative_tree, tree, write_reg,
 )
 
 ROOT = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\MSLicensing'
@@ -139,7 +142,7 @@ def test_fixture_as_utf8_lf_parses_the_same(export_bytes, export_doc):
 
 def test_fixture_summary(export_doc, license_fixtures):
     blob = (license_fixtures / 'pbLicenseInfo_msrdpele.p7b').read_bytes()
-    assert mslicensing_summary(export_doc, 'HKLM\\SOFTWARE\\Microsoft\\MSLicensing') == {
+    assert store_summary(export_doc, 'HKLM\\SOFTWARE\\Microsoft\\MSLicensing') == {
         'hardware_id': '020000007d4eb2c01b6c4f2ea3914d05c87e21f9',
         'licenses': [{
             'name': 'LICENSE000',
@@ -148,14 +151,14 @@ def test_fixture_summary(export_doc, license_fixtures):
             'client_license_sha256': hashlib.sha256(blob).hexdigest(),
         }],
     }
-    assert mslicensing_summary(export_doc, WOW_ROOT) == {'hardware_id': None, 'licenses': []}
+    assert store_summary(export_doc, WOW_ROOT) == {'hardware_id': None, 'licenses': []}
 
 
 def test_summary_sizes_of_str_and_dword():
     doc = RegDocument((RegKey(ROOT + '\\Store\\LICENSE001', (
         RegValue('s', REG_SZ, 'ab'), RegValue('d', REG_DWORD, 7), RegValue('gone', None, None))),
         RegKey(ROOT + '\\Store\\LICENSE000'), RegKey(ROOT + '\\Store\\LICENSE000\\Deeper', (RegValue('x', 3, b'1'),))))
-    summary = mslicensing_summary(doc, ROOT)
+    summary = store_summary(doc, ROOT)
     assert summary['hardware_id'] is None
     assert [lic['name'] for lic in summary['licenses']] == ['LICENSE000', 'LICENSE001']
     assert summary['licenses'][1] == {'name': 'LICENSE001', 'values': ['d', 's'], 'sizes': {'s': 6, 'd': 4},
@@ -430,7 +433,7 @@ def test_query_of_mslicensing_equals_the_export(export_doc, license_fixtures):
     assert doc.keys[1] == RegKey(ROOT + '\\HardwareID', (RegValue('ClientHWID', REG_BINARY, HWID),))
     assert doc.keys[2] == RegKey(ROOT + '\\Store')
     assert tree(doc) == tree(export_doc)
-    assert mslicensing_summary(doc, ROOT) == mslicensing_summary(export_doc, ROOT)
+    assert store_summary(doc, ROOT) == store_summary(export_doc, ROOT)
 
 
 def test_query_differences_show_in_the_tree(export_doc, license_fixtures):
@@ -570,7 +573,7 @@ def test_normalize_key_errors(path, problem):
 
 
 def test_roots_constant():
-    assert MSLICENSING_ROOTS == (ROOT, WOW_ROOT)
+    assert STORE_ROOTS == (ROOT, WOW_ROOT)
 
 
 @pytest.mark.parametrize('path', [
@@ -584,8 +587,8 @@ def test_roots_constant():
     'HKLM\\SOFTWARE\\Microsoft\\MSLicensing\\anything at all ü',
 ])
 def test_guard_allows_the_mslicensing_trees(path):
-    assert is_mslicensing_key(path)
-    assert require_mslicensing_key(path) == normalize_key(path)
+    assert is_store_key(path)
+    assert require_store_key(path) == normalize_key(path)
     assert normalize_key(path).startswith('HKEY_LOCAL_MACHINE\\')
 
 
@@ -633,14 +636,14 @@ def test_guard_allows_the_mslicensing_trees(path):
     '', None, 0, b'HKLM\\SOFTWARE\\Microsoft\\MSLicensing', ['HKLM\\SOFTWARE\\Microsoft\\MSLicensing'], object(),
 ])
 def test_guard_refuses_everything_else(path):
-    assert is_mslicensing_key(path) is False
+    assert is_store_key(path) is False
     with pytest.raises(ValueError, match='refusing to touch .*only the MSLicensing trees'):
-        require_mslicensing_key(path)
+        require_store_key(path)
 
 
 def test_guard_message_names_path_and_roots():
     with pytest.raises(ValueError) as info:
-        require_mslicensing_key('HKLM\\SOFTWARE\\Microsoft')
+        require_store_key('HKLM\\SOFTWARE\\Microsoft')
     assert str(info.value) == ('refusing to touch HKLM\\SOFTWARE\\Microsoft: only the MSLicensing trees (%s, %s) '
                                'may be changed by this collection' % (ROOT, WOW_ROOT))
 
@@ -648,18 +651,18 @@ def test_guard_message_names_path_and_roots():
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_guard_agrees_with_a_plain_prefix_rule(path):
-    allowed = is_mslicensing_key(path)
+    allowed = is_store_key(path)
     assert isinstance(allowed, bool)
     if allowed:
         canonical = normalize_key(path)
         assert any(canonical.lower() == root.lower() or canonical.lower().startswith(root.lower() + '\\')
-                   for root in MSLICENSING_ROOTS)
+                   for root in STORE_ROOTS)
 
 
-@given(st.sampled_from(MSLICENSING_ROOTS), st.lists(_component, max_size=3), st.booleans())
+@given(st.sampled_from(STORE_ROOTS), st.lists(_component, max_size=3), st.booleans())
 def test_guard_accepts_any_descendant(root, parts, upper):
     expected = '\\'.join([root] + parts)
     path = '\\'.join([root.upper() if upper else root] + parts)
-    assert require_mslicensing_key(path).casefold() == expected.casefold()
-    assert require_mslicensing_key(path.replace('HKEY_LOCAL_MACHINE', 'HKLM')) == normalize_key(path)
-    assert not is_mslicensing_key('\\'.join([root + 'X'] + parts))
+    assert require_store_key(path).casefold() == expected.casefold()
+    assert require_store_key(path.replace('HKEY_LOCAL_MACHINE', 'HKLM')) == normalize_key(path)
+    assert not is_store_key('\\'.join([root + 'X'] + parts))
