@@ -20,15 +20,16 @@ import typing as t
 
 from ._model import (
     DEFAULT_EXPIRING_DAYS, DEFAULT_TITLE, FORMATS, GENERATOR, LICENSE_TYPES, NO_LICENSE, NOT_REACHED, STATUSES,
-    ReportError, build_report, has_cal, license_type, next_action, not_reached_reason, observations_from_clients,
-    parse_time)
+    ReportError, build_report, build_report_from, has_cal, license_type, next_action, not_reached_reason, observations,
+    observations_from_clients, parse_time)
 from ._page import COLOURS, STATUS_LABELS, TRANSFER_LABELS, render_html
 from ._tabular import CSV_COLUMNS, csv_rows, render_csv, render_json
 
-__all__ = ['COLOURS', 'CSV_COLUMNS', 'DEFAULT_EXPIRING_DAYS', 'DEFAULT_TITLE', 'FORMATS', 'GENERATOR', 'LICENSE_TYPES',
-           'NOT_REACHED', 'NO_LICENSE', 'STATUSES', 'STATUS_LABELS', 'TRANSFER_LABELS', 'ReportError', 'build_report',
-           'csv_rows', 'has_cal', 'license_type', 'next_action', 'not_reached_reason', 'observations_from_clients',
-           'parse_time', 'render', 'render_csv', 'render_html', 'render_json']
+__all__ = ['COLOURS', 'CSV_COLUMNS', 'DEFAULT_EXPIRING_DAYS', 'DEFAULT_TITLE', 'FORMATS', 'GENERATOR',
+           'LICENSE_TYPES', 'NOT_REACHED', 'NO_LICENSE', 'ReportError', 'STATUSES', 'STATUS_LABELS',
+           'TRANSFER_LABELS', 'build_report', 'build_report_from', 'csv_rows', 'has_cal', 'license_type',
+           'next_action', 'not_reached_reason', 'observations', 'observations_from_clients', 'parse_time', 'render',
+           'render_csv', 'render_html', 'render_json']
 
 
 def render(report: t.Mapping[str, t.Any], fmt: str) -> str:

@@ -43,6 +43,9 @@ NO_LICENSE = 'no license'
 # Most urgent first: a host's status is the first of these that any of its licenses has.
 STATUSES = (NOT_REACHED, 'expired', 'expiring', 'temporary', 'undecodable', 'unknown', NO_LICENSE, 'permanent')
 LICENSE_TYPES = ('permanent', 'temporary', 'unknown')
+# What the report and the observations read of a decoded license (the spool keeps these only).
+LICENSE_FIELDS = ('license_server', 'scope', 'serial', 'issued_to_machine', 'issued_to_user', 'valid_from', 'valid_to',
+                  'temporary')
 TRANSFER_FIELDS = ('id', 'cal_id', 'source_host', 'target_host', 'state', 'reissue_reference', 'updated_at',
                    'completed_at')
 
@@ -270,12 +273,15 @@ def _latest_transfers(transfers: t.Any) -> tuple[dict[str, dict[str, t.Any]], di
     return outgoing, incoming
 
 
-def _incoming_cals(transfers: t.Sequence[t.Mapping[str, t.Any]], host: str) -> list[dict[str, t.Any]]:
-    """The latest transfer of each CAL whose latest move ends at ``host``, oldest first."""
+def _incoming_cals(transfers: t.Sequence[t.Mapping[str, t.Any]]) -> dict[str, list[dict[str, t.Any]]]:
+    """host -> the latest transfer of each CAL whose latest move ends at that host, oldest first."""
     latest: dict[t.Any, dict[str, t.Any]] = {}
     for row in sorted(transfers, key=_transfer_order):
         latest[row.get('cal_id')] = {f: row.get(f) for f in TRANSFER_FIELDS}
-    return [row for row in latest.values() if row['target_host'] == host]
+    by_host: dict[str, list[dict[str, t.Any]]] = {}
+    for row in latest.values():
+        by_host.setdefault(row['target_host'], []).append(row)
+    return by_host
 
 
 def _transfer_order(row: t.Mapping[str, t.Any]) -> tuple[int, str]:
@@ -389,15 +395,25 @@ def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: in
     ``transfers`` are ``Ledger.transfers()`` rows (oldest first); ``now`` is the report time (datetime or
     ISO 8601); a license ending within ``expiring_days`` of it is ``expiring``. ``ledger`` is only shown.
     """
+    return build_report_from(_checked_clients(clients).items(), transfers, now, expiring_days, title, ledger)
+
+
+def build_report_from(results: t.Iterable[tuple[str, t.Any]], transfers: t.Any, now: t.Any,
+                      expiring_days: int = DEFAULT_EXPIRING_DAYS, title: str = DEFAULT_TITLE,
+                      ledger: str | None = None) -> dict[str, t.Any]:
+    """build_report for (host, result) pairs read one at a time (from a spool): only the report is kept."""
     if isinstance(expiring_days, bool) or not isinstance(expiring_days, int) or expiring_days < 0:
         raise ReportError('expiring_days must be a whole number of days >= 0, not %r' % (expiring_days,))
     moment = parse_time(now)
     window = datetime.timedelta(days=expiring_days)
     outgoing, incoming = _latest_transfers(transfers)
-    hosts = [_host_entry(host, result, moment, window, outgoing, incoming)
-             for host, result in sorted(_checked_clients(clients).items(), key=lambda item: item[0].casefold())]
-    for entry in hosts:  # every CAL coming in, not only the latest
-        entry['transfers_in'] = _incoming_cals(transfers, entry['host'])
+    moving_in = _incoming_cals(transfers)
+    hosts = []
+    for host, result in results:
+        entry = _host_entry(host, result, moment, window, outgoing, incoming)
+        entry['transfers_in'] = moving_in.get(host, [])  # every CAL coming in, not only the latest
+        hosts.append(entry)
+    hosts.sort(key=lambda entry: entry['host'].casefold())
     return {
         'generator': GENERATOR,
         'title': str(title),
