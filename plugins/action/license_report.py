@@ -18,7 +18,8 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils import _private_fi
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
-    DEFAULT_EXPIRING_DAYS, DEFAULT_TITLE, FORMATS, ReportError, build_report, parse_time, render)
+    DEFAULT_EXPIRING_DAYS, DEFAULT_TITLE, FORMATS, ReportError, build_report, build_report_from, parse_time, render)
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import _spool
 
 DEFAULT_BASENAME = 'tscal-audit'
 
@@ -31,7 +32,9 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     ARGUMENT_SPEC: dict[str, t.Any] = {
-        'clients': {'type': 'dict', 'required': True},
+        'clients': {'type': 'dict'},
+        'spool': {'type': 'path'},
+        'hosts': {'type': 'list', 'elements': 'str'},
         'dest': {'type': 'path', 'required': True},
         'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
         'ledger': {'type': 'str', 'no_log': True},
@@ -41,18 +44,27 @@ class ActionModule(ActionBase):
         'basename': {'type': 'str', 'default': DEFAULT_BASENAME},
         'dated': {'type': 'bool', 'default': True},
     }
+    MUTUALLY_EXCLUSIVE = [('clients', 'spool')]
+    REQUIRED_ONE_OF = [('clients', 'spool')]
+    REQUIRED_TOGETHER = [('spool', 'hosts')]
 
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
         del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        _validation, args = self.validate_argument_spec(
+            argument_spec=self.ARGUMENT_SPEC, mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+            required_one_of=self.REQUIRED_ONE_OF, required_together=self.REQUIRED_TOGETHER)
         paths = _paths(args['dest'], args['basename'], args['formats'])
         url = args['ledger'] or None
         result['ledger'] = location_for_display(url)
         try:
             now = parse_time(args['report_time']) if args['report_time'] else _utc_now()
-            report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
-                                  ledger=result['ledger'])
+            if args['spool'] is not None:  # read one host at a time: the fleet never is one task argument
+                report = build_report_from(_spool.read_entries(args['spool'], args['hosts']), _transfers(url), now,
+                                           args['expiring_days'], args['title'], ledger=result['ledger'])
+            else:
+                report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
+                                      ledger=result['ledger'])
             contents = {fmt: render(report, fmt) for fmt in paths}
         except ReportError as exc:
             raise AnsibleActionFail('license_report: %s' % to_text(exc)) from None
