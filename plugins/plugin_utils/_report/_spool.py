@@ -98,7 +98,8 @@ def write_entry(spool: t.Any, host: t.Any, result: t.Any) -> str:
     if not isinstance(host, str) or not host:
         raise ReportError('host must be an inventory hostname, not %r' % (host,))
     path = entry_path(_checked_spool(spool), host)
-    data = json.dumps({'host': host, 'result': compact(result)}, sort_keys=True, ensure_ascii=False)
+    # Not key-sorted: the order of the views is the order the report lists them in.
+    data = json.dumps({'host': host, 'result': compact(result)}, ensure_ascii=False)
     try:
         _private_files.write_private(path, data.encode('utf-8'), replace=True)
     except OSError as exc:
