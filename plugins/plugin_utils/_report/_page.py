@@ -82,6 +82,10 @@ table.hosts thead th { position: sticky; top: 0; background: var(--soft); color:
   border-bottom: 1px solid var(--line); }
 table.hosts td { padding: 7px 8px; border-bottom: 1px solid #eaecf0; vertical-align: top; }
 table.hosts tbody { break-inside: avoid; }
+details.group { border-top: 1px solid #eaecf0; padding: 6px 0; }
+details.group > summary, details.server > summary { cursor: pointer; padding: 6px 4px; }
+details.server { margin-left: 14px; }
+table.hosts.compact td { padding: 4px 8px; }
 tr.hosthead th { text-align: left; background: #fff; padding: 14px 8px 6px; border-bottom: 2px solid var(--line);
   font-weight: 400; }
 tr.hosthead .name { font-size: 15px; font-weight: 700; margin-right: 8px; word-break: break-all; }
@@ -122,6 +126,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 8px; }
   .tile { padding: 6px 8px; }
   .tile .l { font-size: 9px; }
   .chart, .upcoming, tr { break-inside: avoid; }
+  details.group > summary { break-after: avoid; }
   h2 { break-after: avoid; }
 }
 '''
@@ -246,6 +251,35 @@ def _gutter(x: float, y: float, width: float, height: float, count: int, word: s
                ink, _e(word)))
 
 
+_MARKER_LIMIT = 250  # more markers than this are merged: one per few pixels, type and status
+_MERGE_PIXELS = 4
+_NAMED = 20  # hosts named in a tooltip
+
+
+def _names(hosts: t.Sequence[str]) -> str:
+    more = len(hosts) - _NAMED
+    return ', '.join(hosts[:_NAMED]) + (' and %d more' % more if more > 0 else '')
+
+
+def _merged(points: list[tuple[float, t.Mapping[str, t.Any]]]) -> list[tuple[float, t.Mapping[str, t.Any]]]:
+    """The points as they are, or - past _MARKER_LIMIT - one marker per few pixels, license type and status,
+    counting its licenses, so that a fleet's chart stays a chart of a few hundred elements."""
+    if len(points) <= _MARKER_LIMIT:
+        return points
+    buckets: dict[tuple[int, str, str], list[tuple[float, t.Mapping[str, t.Any]]]] = {}
+    for x, entry in points:
+        buckets.setdefault((int(x // _MERGE_PIXELS), entry['license_type'], entry['status']), []).append((x, entry))
+    merged = []
+    for members in buckets.values():
+        x, first = members[0]
+        if len(members) == 1:
+            merged.append((x, first))
+            continue
+        merged.append((x, dict(first, host='%d licenses' % len(members), last_valid_to=members[-1][1]['valid_to'],
+                               hosts=sorted({entry['host'] for _x, entry in members}))))
+    return sorted(merged, key=lambda p: p[0])
+
+
 def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     """Now to the last end date (at most ~400 days): one marker per license, the expiring window shaded;
     expired licenses and those ending after the axis are counted in boxes at either end."""
@@ -268,7 +302,7 @@ def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     def days_of(entry: t.Mapping[str, t.Any]) -> float:
         return (parse_time(entry['valid_to']) - now).total_seconds() / 86400
 
-    points = sorted(((x_of(days_of(e)), e) for e in shown), key=lambda p: (p[0], p[1]['host']))
+    points = _merged(sorted(((x_of(days_of(e)), e) for e in shown), key=lambda p: (p[0], p[1]['host'])))
     label_limit = right + 6 if later else _SVG_WIDTH - 4  # labels never run into the 'later' box
     spans = [_label_span(x, _short(e['host']), label_limit) for x, e in points]
     lanes = _lanes(spans)
@@ -293,9 +327,14 @@ def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     parts.extend('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%d" stroke="#d0d5dd"/>' % (x, y, x, axis_y)
                  for (x, _entry), y in zip(points, ys))
     for (x, entry), (_start, _end, flipped), lane, y in zip(points, spans, lanes, ys):
-        tip = '%s \u2014 %s, %s, ends %s (%s days): %s' % (
-            entry['host'], entry['license_server'] or 'unknown server', entry['license_type'],
-            entry['valid_to'], entry['days_left'], STATUS_LABELS[entry['status']])
+        if entry.get('hosts'):
+            tip = '%s, %s, ending %s to %s (%s): %s' % (
+                entry['host'], entry['license_type'], entry['valid_to'][:10], entry['last_valid_to'][:10],
+                STATUS_LABELS[entry['status']], _names(entry['hosts']))
+        else:
+            tip = '%s \u2014 %s, %s, ends %s (%s days): %s' % (
+                entry['host'], entry['license_server'] or 'unknown server', entry['license_type'],
+                entry['valid_to'], entry['days_left'], STATUS_LABELS[entry['status']])
         label = ('<text x="%.1f" y="%.1f" font-size="11" fill="#101828" stroke="#fff" stroke-width="3" '
                  'stroke-opacity=".8" paint-order="stroke"%s>%s</text>'
                  % (x - 10 if flipped else x + 10, y + 4, ' text-anchor="end"' if flipped else '',
@@ -306,11 +345,11 @@ def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     if expired:
         strong, tint = COLOURS['expired']
         parts.append(_gutter(8, box_top, left - 30, box_height, len(expired), 'expired',
-                             'Expired: ' + ', '.join(sorted({e['host'] for e in expired})), (strong, tint, strong)))
+                             'Expired: ' + _names(sorted({e['host'] for e in expired})), (strong, tint, strong)))
     if later:
         end_date = (now + datetime.timedelta(days=horizon)).strftime('%Y-%m-%d')
         parts.append(_gutter(right + 14, box_top, _SVG_WIDTH - right - 22, box_height, len(later), 'later',
-                             'Ending after %s: %s' % (end_date, ', '.join(sorted({e['host'] for e in later}))),
+                             'Ending after %s: %s' % (end_date, _names(sorted({e['host'] for e in later}))),
                              ('#98a2b3', '#f9fafb', '#344054')))
     summary = '%d license end dates: %d expired, %d in the next %d days, %d later' % (
         len(entries), len(expired), sum(1 for e in upcoming if e['status'] == 'expiring'), window_days,
@@ -429,12 +468,78 @@ def _html_host(host: t.Mapping[str, t.Any]) -> str:
     return '<tbody>%s%s</tbody>' % (head, body)
 
 
-def _html_hosts(report: t.Mapping[str, t.Any]) -> str:
-    hosts = sorted(report['hosts'], key=lambda h: (STATUSES.index(h['status']), h['host'].casefold()))
-    if not hosts:
-        return '<p class="meta">No hosts in this audit.</p>'
+# A group of hosts with one status is shown open when it is short enough to read; a group of
+# more than _FULL_LIMIT hosts lists one line per host, by license server (the per-license details of every host are
+# in the CSV and the JSON), so that the page of 10,000 hosts stays a few MiB and opens in a browser at once.
+_OPEN_LIMIT = 200
+_FULL_LIMIT = 300
+_COMPACT_COLUMNS = ('Host', 'License server', 'Licenses', 'Valid to', 'Days left', 'Status')
+
+
+def _group_head(status: str, count: int, what: str) -> str:
+    return '<summary>%s <b>%d</b> %s%s</summary>' % (
+        _badge(status), count, 'host' if count == 1 else 'hosts', ' <span class="meta">%s</span>' % _e(what)
+        if what else '')
+
+
+def _full_table(hosts: list[t.Mapping[str, t.Any]]) -> str:
     head = ''.join('<th scope="col">%s</th>' % _e(name) for name in _COLUMNS)
     return '<table class="hosts"><thead><tr>%s</tr></thead>%s</table>' % (head, ''.join(map(_html_host, hosts)))
+
+
+def _servers(host: t.Mapping[str, t.Any]) -> list[str]:
+    return sorted({row['license_server'] for row in host['licenses'] if row['license_server']}) or ['']
+
+
+def _compact_row(host: t.Mapping[str, t.Any]) -> str:
+    ends = sorted(row['valid_to'] for row in host['licenses'] if row['valid_to'])
+    days = [row['days_left'] for row in host['licenses'] if row['days_left'] is not None]
+    return ('<tr class="row"><td data-label="Host"><div class="mono">%s</div></td>'
+            '<td data-label="License server"><div>%s</div></td><td data-label="Licenses" class="num"><div>%d</div></td>'
+            '<td data-label="Valid to" class="date"><div>%s</div></td><td data-label="Days left" class="num"><div>%s'
+            '</div></td><td data-label="Status"><div>%s</div></td></tr>'
+            % (_e(host['host']), _e(', '.join(s for s in _servers(host) if s)), len(host['licenses']),
+               _date(ends[0] if ends else None), _e(min(days) if days else None),
+               _e(host['message'] or STATUS_LABELS[host['status']])))
+
+
+def _compact_tables(status: str, hosts: list[t.Mapping[str, t.Any]]) -> str:
+    """One collapsed list per license server (a host holding CALs of several servers is under each)."""
+    by_server: dict[str, list[t.Mapping[str, t.Any]]] = {}
+    for host in hosts:
+        for server in _servers(host):
+            by_server.setdefault(server, []).append(host)
+    head = ''.join('<th scope="col">%s</th>' % _e(name) for name in _COMPACT_COLUMNS)
+    parts = []
+    for server in sorted(by_server, key=lambda name: (name == '', name.casefold())):
+        members = by_server[server]
+        parts.append('<details class="server"><summary><b>%s</b> <span class="meta">%d %s</span></summary>'
+                     '<table class="hosts compact"><thead><tr>%s</tr></thead><tbody>%s</tbody></table></details>'
+                     % (_e(server or 'no license server'), len(members), 'host' if len(members) == 1 else 'hosts',
+                        head, ''.join(map(_compact_row, members))))
+    return ''.join(parts)
+
+
+def _html_hosts(report: t.Mapping[str, t.Any]) -> str:
+    """One section per status, most urgent first, each saying how many hosts it holds."""
+    if not report['hosts']:
+        return '<p class="meta">No hosts in this audit.</p>'
+    groups: dict[str, list[t.Mapping[str, t.Any]]] = {status: [] for status in STATUSES}
+    for host in report['hosts']:
+        groups[host['status']].append(host)
+    parts = []
+    for status, hosts in groups.items():
+        if not hosts:
+            continue
+        hosts.sort(key=lambda h: h['host'].casefold())
+        compact = len(hosts) > _FULL_LIMIT
+        is_open = len(hosts) <= _OPEN_LIMIT
+        parts.append('<details class="group" data-status="%s"%s>%s%s</details>' % (
+            _e(status), ' open' if is_open else '',
+            _group_head(status, len(hosts), 'one line per host, by license server; every license is in the CSV and '
+                        'JSON' if compact else ''),
+            _compact_tables(status, hosts) if compact else _full_table(hosts)))
+    return ''.join(parts)
 
 
 def render_html(report: t.Mapping[str, t.Any]) -> str:
@@ -458,7 +563,8 @@ def render_html(report: t.Mapping[str, t.Any]) -> str:
            report['totals']['licenses']),
         _html_tiles(report),
         '<section class="card timeline"><h2>License expiries</h2>%s</section>' % _html_timeline(report),
-        '<section class="card hosts-card"><h2>Hosts <span class="meta">(most urgent first)</span></h2>%s</section>'
+        '<section class="card hosts-card"><h2>Hosts <span class="meta">(by status, most urgent first)</span></h2>%s'
+        '</section>'
         % _html_hosts(report),
         '<footer>Generated by %s from tslicensing.cal.client_license query results%s. Dates are UTC; days left '
         'are counted from the report time.</footer>' % (generator, ledger),
