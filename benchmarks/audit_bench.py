@@ -107,8 +107,6 @@ def run(workdir: pathlib.Path, inventory: pathlib.Path, playbook: pathlib.Path, 
 
 def chromium(page: pathlib.Path, workdir: pathlib.Path) -> tuple[float, int]:
     """Wall seconds for headless Chromium to load, lay out and serialise the page; the elements it built."""
-    extra_path = workdir / 'extra-vars.json'
-    extra_path.write_text(json.dumps(extra))
     argv = [str(CHROMIUM), '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync',
             '--user-data-dir=%s' % (workdir / 'chromium-profile'), '--dump-dom', page.as_uri()]
