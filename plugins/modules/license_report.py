@@ -22,7 +22,9 @@ description:
     V(permanent), or V(undecodable); a host's status is its most urgent license status, or V(no license), or
     V(not reached). Every date is judged against O(report_time), not against when the hosts were queried."
   - "The HTML page is one self-contained file: inline CSS and SVG, no script, nothing loaded from anywhere
-    (its Content-Security-Policy forbids it). Expiring, temporary, expired and undecodable licenses and hosts
+    (its Content-Security-Policy forbids it). Hosts come in one section per status, most urgent first, with
+    its count (open up to 200 hosts); a status of more than 300 hosts lists one line per host under each
+    license server, collapsed (every license stays in the CSV and the JSON). Expiring, temporary, expired and undecodable licenses and hosts
     not reached stand out with a colour and a text badge; it prints on A4 landscape and works on a narrow
     window. Every value from a host is HTML-escaped."
   - The CSV has one row per license, and one row for each host without one; the columns are always the same, in
@@ -37,8 +39,22 @@ options:
         O(tslicensing.cal.client_license#module:state=query).
       - A host whose result is failed, unreachable or skipped, or has no C(views), is reported as not reached,
         with the result's message.
+      - Exactly one of O(clients) and O(spool) is required. For more than a few hundred hosts use O(spool): a
+        fleet-sized argument is templated and copied by Ansible at a cost that grows with the fleet.
     type: dict
-    required: true
+  spool:
+    description:
+      - The audit spool the hosts' results were kept in by M(tslicensing.cal.audit_spool); read one host at a time.
+      - Requires O(hosts).
+    type: path
+    version_added: 0.1.0
+  hosts:
+    description:
+      - With O(spool), the inventory hostnames audited; a host without an entry in the spool (its query never
+        ran) is reported as not reached.
+    type: list
+    elements: str
+    version_added: 0.1.0
   dest:
     description:
       - The directory on the controller to write the report files in; created with mode 0700 when missing.
@@ -108,6 +124,7 @@ notes:
 seealso:
   - module: tslicensing.cal.client_license
   - module: tslicensing.cal.license_inventory
+  - module: tslicensing.cal.audit_spool
   - plugin: tslicensing.cal.license_observations
     plugin_type: filter
 author:
