@@ -45,7 +45,7 @@ def _templates() -> list[dict]:
     for index, server in enumerate(SERVERS):
         results += [rs.query_result({'64': rs.store(rs.blob(rs.license('PC', 200 + 20 * index, server=server,
                                                                        serial=0x0200000100 + index))), '32': None})
-                    for _ in range(10)]
+                    for _copy in range(10)]
         results.append(rs.query_result({'64': rs.store(rs.blob(rs.license('PC', 12 + index, server=server))),
                                         '32': None}))
         results.append(rs.query_result({'64': rs.store(rs.blob(rs.license('PC', 40, temporary=True, server=server))),
@@ -116,14 +116,14 @@ def chromium(page: pathlib.Path, workdir: pathlib.Path) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, nargs='+', default=[1000, 10000])
     parser.add_argument('--chromium', action='store_true', help='also load each page in headless Chromium')
     args = parser.parse_args()
     print('audit, controller half (plays 2-3 of audit.yml), spool pre-filled with synthetic entries; %s'
           % datetime.date.today())
-    print('%8s %8s %8s %9s %9s %10s %s' % ('hosts', 'wall s', 'CPU s', 'peak MiB', 'page MiB', 'ms/host',
-                                            'chromium'))
+    columns = ('hosts', 'wall s', 'CPU s', 'peak MiB', 'page MiB', 'ms/host', 'chromium')
+    print('%8s %8s %8s %9s %9s %10s %s' % columns)
     for hosts in args.hosts:
         with tempfile.TemporaryDirectory(prefix='tscal-audit-bench-') as tmp:
             workdir = pathlib.Path(tmp)

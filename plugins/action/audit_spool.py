@@ -74,8 +74,8 @@ class ActionModule(ActionBase):
 def _record(args: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
     """The licenses the spool's hosts hold, as ledger observations (a dry run in check mode)."""
     url = args['ledger'] or None
-    seen = [Observation(**item) for item in observations(_spool.read_entries(args['spool'], args['hosts']),
-                                                          args['observed_at'] or None)]
+    entries = _spool.read_entries(args['spool'], args['hosts'])
+    seen = [Observation(**item) for item in observations(entries, args['observed_at'] or None)]
     done: dict[str, t.Any] = {'ledger': location_for_display(url), 'observations': len(seen), 'completed': []}
     if not seen:  # nothing seen: the ledger is not even opened (nor created)
         return dict(done, changed=False)

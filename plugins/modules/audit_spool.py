@@ -42,8 +42,9 @@ options:
     type: path
   result:
     description:
-      - With O(state=present), the host's registered M(tslicensing.cal.client_license) query result. A failed,
-        unreachable or skipped result is kept too: the report shows the host as not reached, with its message.
+      - With O(state=present), the host's registered M(tslicensing.cal.client_license) query result.
+      - A failed, unreachable or skipped result is kept too (the report shows the host as not reached, with its
+        message).
     type: raw
   host:
     description: With O(state=present), the inventory hostname the result is of; default the task's host.

@@ -39,8 +39,8 @@ options:
         O(tslicensing.cal.client_license#module:state=query).
       - A host whose result is failed, unreachable or skipped, or has no C(views), is reported as not reached,
         with the result's message.
-      - Exactly one of O(clients) and O(spool) is required. For more than a few hundred hosts use O(spool): a
-        fleet-sized argument is templated and copied by Ansible at a cost that grows with the fleet.
+      - Exactly one of O(clients) and O(spool) is required. For more than a few hundred hosts use O(spool), as
+        Ansible templates and copies a fleet-sized argument at a cost that grows with the fleet.
     type: dict
   spool:
     description:
