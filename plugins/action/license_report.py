@@ -18,7 +18,8 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import Con
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
     LedgerError, file_holds, location_for_display, open_ledger, write_private_file)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
-    DEFAULT_EXPIRING_DAYS, DEFAULT_TITLE, FORMATS, ReportError, build_report, parse_time, render)
+    DEFAULT_EXPIRING_DAYS, DEFAULT_TITLE, FORMATS, ReportError, build_report, build_report_from, parse_time, render)
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import _spool
 
 DEFAULT_BASENAME = 'tscal-audit'
 
@@ -27,7 +28,9 @@ class ActionModule(ControllerActionBase):
     """Reads the ledger (never writes it), renders the report and writes the files that changed."""
 
     ARGUMENT_SPEC: dict[str, t.Any] = {
-        'clients': {'type': 'dict', 'required': True},
+        'clients': {'type': 'dict'},
+        'spool': {'type': 'path'},
+        'hosts': {'type': 'list', 'elements': 'str'},
         'dest': {'type': 'path'},
         'formats': {'type': 'list', 'elements': 'str', 'choices': list(FORMATS), 'default': list(FORMATS)},
         'ledger': {'type': 'str', 'no_log': True},
@@ -37,6 +40,9 @@ class ActionModule(ControllerActionBase):
         'basename': {'type': 'str', 'default': DEFAULT_BASENAME},
         'dated': {'type': 'bool', 'default': True},
     }
+    MUTUALLY_EXCLUSIVE = [('clients', 'spool')]
+    REQUIRED_ONE_OF = [('clients', 'spool')]
+    REQUIRED_TOGETHER = [('spool', 'hosts')]
 
     DOMAIN_ERRORS = (ReportError,)
     FAILURE_CONTEXT = 'license_report'
@@ -48,8 +54,12 @@ class ActionModule(ControllerActionBase):
         url = args['ledger'] or None
         result = {'ledger': location_for_display(url)}
         now = parse_time(args['report_time']) if args['report_time'] else _utc_now()
-        report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
-                              ledger=result['ledger'])
+        if args['spool'] is not None:  # read one host at a time: the fleet never is one task argument
+            report = build_report_from(_spool.read_entries(args['spool'], args['hosts']), _transfers(url), now,
+                                       args['expiring_days'], args['title'], ledger=result['ledger'])
+        else:
+            report = build_report(args['clients'], _transfers(url), now, args['expiring_days'], args['title'],
+                                  ledger=result['ledger'])
         contents = {fmt: render(report, fmt) for fmt in paths}
         check_mode = bool(self._task.check_mode)
         # The dated copy keeps every audit; the stable name is the latest one that reached a host, so an

@@ -39,6 +39,8 @@ class CalActionBase(ActionBase):
     ARGUMENT_SPEC: dict[str, t.Any] = {}
     MUTUALLY_EXCLUSIVE: list[t.Sequence[str]] = []
     REQUIRED_IF: list[t.Sequence[t.Any]] = []
+    REQUIRED_ONE_OF: list[t.Sequence[str]] = []
+    REQUIRED_TOGETHER: list[t.Sequence[str]] = []
     DOMAIN_ERRORS: tuple[type[Exception], ...] = ()
     """The domain errors that end the task as a failure saying the error's text (with ``FAILURE_CONTEXT``)."""
     FAILURE_CONTEXT: str | None = None
@@ -65,6 +67,8 @@ class CalActionBase(ActionBase):
             argument_spec=self.ARGUMENT_SPEC,
             mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
             required_if=self.REQUIRED_IF,
+            required_one_of=self.REQUIRED_ONE_OF,
+            required_together=self.REQUIRED_TOGETHER,
         )
         return args
 

@@ -16,7 +16,7 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action im
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ACTIONS = sorted(p.stem for p in (REPO / 'plugins' / 'action').glob('*.py') if not p.name.startswith('_'))
-CONTROLLER_ONLY = {'license_inventory', 'license_report'}
+CONTROLLER_ONLY = {'audit_spool', 'license_inventory', 'license_report'}
 
 
 def action_class(name: str) -> type:

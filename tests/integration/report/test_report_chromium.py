@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 import report_stores as rs
-from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import COLOURS
+from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import COLOURS, _spool
 
 pytestmark = pytest.mark.slow
 
@@ -193,3 +193,91 @@ def test_prints_to_pdf(reports, tmp_path):
     assert data.startswith(b'%PDF-')
     pages = len(re.findall(rb'/Type\s*/Page(?![s\w])', data))
     assert 1 <= pages <= 5, pages  # A4 landscape; the narrow (card) layout is for screens only
+
+
+LARGE_HOSTS = 1500
+LARGE_REPORT = '''
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Write the report of a large fleet from its spool
+      tslicensing.cal.license_report:
+        spool: "{{ spool }}"
+        hosts: "{{ hosts_audited }}"
+        dest: "{{ report_dir }}"
+        ledger: "{{ ledger_url }}"
+        report_time: "2026-03-01T08:00:00Z"
+        formats: [html]
+'''
+
+
+@pytest.fixture(scope='module')
+def large_report(run_playbook, tmp_path_factory) -> pathlib.Path:
+    """The page of LARGE_HOSTS hosts, written by license_report from a spool (as the audit role writes it)."""
+    if not CHROMIUM.exists():
+        pytest.skip('%s is missing (scripts/setup.sh installs the Debian chromium package)' % CHROMIUM)
+    workdir = tmp_path_factory.mktemp('report-large')
+    clients = rs.large_fleet(LARGE_HOSTS)
+    spool = _spool.open_spool(str(workdir / 'spools'))
+    for host, result in clients.items():
+        _spool.write_entry(spool, host, result)
+    run = run_playbook(workdir, 'large', LARGE_REPORT, {
+        'spool': spool, 'hosts_audited': list(clients), 'report_dir': str(workdir / 'large'),
+        'ledger_url': 'sqlite://%s/ledger.sqlite3' % workdir})
+    assert run.rc == 0, run.stdout + run.stderr
+    return workdir / 'large' / 'tscal-audit.html'
+
+
+class _Groups(html.parser.HTMLParser):
+    """The <details> sections of the DOM: class, status, open, and the hosts inside each (a host's head row in a
+    full table, its one row in a compact one)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[dict] = []
+        self._open: list[dict] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == 'details':
+            section = {'class': attributes.get('class'), 'status': attributes.get('data-status'),
+                       'open': 'open' in attributes, 'rows': 0}
+            self.sections.append(section)
+            self._open.append(section)
+        elif tag == 'tr' and self._open:
+            classes = (attributes.get('class') or '').split()
+            compact = self._open[-1]['class'] == 'server'
+            if ('row' in classes) if compact else ('hosthead' in classes):
+                self._open[-1]['rows'] += 1
+
+    def handle_endtag(self, tag):
+        if tag == 'details' and self._open:
+            self._open.pop()
+
+
+def test_chromium_dom_of_a_large_fleet_is_grouped_by_status_and_server(large_report, tmp_path):
+    dump = _chromium(large_report, tmp_path, '--dump-dom').stdout
+    groups = _Groups(dump)
+    by_status = [s for s in groups.sections if s['class'] == 'group']
+    servers = [s for s in groups.sections if s['class'] == 'server']
+    expected = collections.Counter(
+        'not reached' if n % 100 == 99 else 'temporary' if n % 40 == 39 else 'expiring' if n % 25 == 24
+        else 'permanent' for n in range(LARGE_HOSTS))
+    assert [s['status'] for s in by_status] == ['not reached', 'expiring', 'temporary', 'permanent']
+    # The groups needing attention are open, with a row per host; the large healthy one is collapsed,
+    # one line per host under each of its four license servers.
+    assert {s['status']: s['open'] for s in by_status} == {
+        'not reached': True, 'expiring': True, 'temporary': True, 'permanent': False}
+    assert [s['rows'] for s in by_status[:3]] == [expected[s] for s in ('not reached', 'expiring', 'temporary')]
+    assert len(servers) == 4 and not any(s['open'] for s in servers)
+    assert sum(s['rows'] for s in servers) == expected['permanent']
+    assert 'script' not in _Dom(dump).tags
+    assert large_report.stat().st_size < 2 * 2 ** 20
+
+
+def test_screenshot_of_a_large_fleet_shows_the_urgent_groups_first(large_report, tmp_path):
+    image = _screenshot(large_report, tmp_path)
+    _assert_not_blank(image)
+    highlights = _highlight_pixels(image)
+    assert highlights['expiring'] > 300 and highlights['temporary'] > 300, highlights

@@ -248,3 +248,79 @@ def test_a_report_file_linked_out_of_dest_is_refused(run_playbook, tmp_path, lic
     result = run.result('localhost', 'Write the report')
     assert result.get('failed') is True and 'is outside %s' % report_dir in result['msg'], result
     assert elsewhere.read_text() == 'keep me\n'
+
+
+SPOOLED = '''
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Open the spool
+      tslicensing.cal.audit_spool: {state: directory, base: "{{ spool_base }}"}
+      register: opened
+
+    - name: Keep each host's result
+      tslicensing.cal.audit_spool:
+        state: present
+        spool: "{{ opened.spool }}"
+        host: "{{ item.key }}"
+        result: "{{ item.value }}"
+      loop: "{{ clients | dict2items }}"
+      loop_control:
+        label: "{{ item.key }}"
+
+    - name: Record what the audit saw
+      tslicensing.cal.audit_spool:
+        state: recorded
+        spool: "{{ opened.spool }}"
+        hosts: "{{ hosts_audited }}"
+        ledger: "{{ ledger_url }}"
+        observed_at: "{{ observed_at }}"
+
+    - name: Write the report
+      tslicensing.cal.license_report:
+        spool: "{{ opened.spool }}"
+        hosts: "{{ hosts_audited }}"
+        dest: "{{ report_dir }}"
+        ledger: "{{ ledger_url }}"
+        report_time: "{{ report_time }}"
+
+    - name: Remove the spool
+      tslicensing.cal.audit_spool: {state: absent, spool: "{{ opened.spool }}"}
+'''
+
+
+def test_report_from_a_spool_matches_the_report_from_the_results(run_playbook, seed_transfers, tmp_path,
+                                                                 license_fixtures, ledger_url):
+    seed_transfers(ledger_url)
+    clients = _clients(license_fixtures)
+    never = 'pc-never-queried'
+    common = {'ledger_url': ledger_url, 'report_time': REPORT_TIME, 'spool_base': str(tmp_path / 'spools'),
+              'observed_at': datetime.datetime.now(datetime.timezone.utc).isoformat()}
+    spooled = dict(common, clients=clients, hosts_audited=[*clients, never], report_dir=str(tmp_path / 'spooled'))
+
+    checked = run_playbook(tmp_path, 'spooled', SPOOLED, spooled, '--check')
+    assert checked.rc == 0, checked.stdout + checked.stderr
+    assert checked.result('localhost', 'Record what the audit saw')['completed'][0]['cal_id'] == 'CAL-A'
+    assert checked.result('localhost', 'Write the report')['totals']['not_reached'] == 3
+    assert not (tmp_path / 'spooled').exists() and list((tmp_path / 'spools').iterdir()) == []
+
+    run = run_playbook(tmp_path, 'spooled', SPOOLED, spooled)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.result('localhost', 'Record what the audit saw')['completed'][0]['cal_id'] == 'CAL-A'
+    written = run.result('localhost', 'Write the report')
+    assert written['changed'] is True and written['totals']['hosts'] == 12
+    assert list((tmp_path / 'spools').iterdir()) == []  # removed at the end
+    report = json.loads((tmp_path / 'spooled' / 'tscal-audit.json').read_text())
+    hosts = {host['host']: host for host in report['hosts']}
+    assert hosts[never]['reached'] is False and hosts['pc-permanent']['transfer_in']['state'] == 'completed'
+
+    # The same results as one argument give the same report, byte for byte.
+    direct = dict(common, clients=dict(clients, **{never: {'unreachable': True, 'msg': 'not reached'}}),
+                  report_dir=str(tmp_path / 'direct'))
+    assert run_playbook(tmp_path, 'audit', AUDIT, direct).rc == 0
+    for fmt in ('html', 'json', 'csv'):
+        assert (tmp_path / 'spooled' / ('tscal-audit.' + fmt)).read_bytes() == \
+            (tmp_path / 'direct' / ('tscal-audit.' + fmt)).read_bytes()
+
+    again = run_playbook(tmp_path, 'spooled', SPOOLED, spooled)
+    assert again.rc == 0 and again.json()['stats']['localhost']['changed'] == 0

@@ -88,3 +88,26 @@ def fleet(fixtures: pathlib.Path) -> dict[str, dict[str, t.Any]]:
         'pc-down': {'unreachable': True, 'changed': False, 'msg': 'Failed to connect to the host via winrm: timed out'},
         'pc-failed': {'failed': True, 'msg': 'reg.exe query failed: Access is denied.'},
     }
+
+
+def large_fleet(hosts: int, servers: int = 4) -> dict[str, dict[str, t.Any]]:
+    """``hosts`` clients made of a few distinct results (building each store is the slow part): mostly permanent
+    CALs of ``servers`` license servers, every 25th expiring, every 40th temporary, every 100th not reached."""
+    names = ['LICSRV%02d' % n for n in range(1, servers + 1)]
+    permanent = [query_result({'64': store(blob(license('PC', 200 + 30 * n, server=server,
+                                                        serial=0x0200000100 + n))), '32': None})
+                 for n, server in enumerate(names)]
+    expiring = query_result({'64': store(blob(license('PC', 10, server=names[0]))), '32': None})
+    temporary = query_result({'64': store(blob(license('PC', 40, temporary=True, server=names[-1]))), '32': None})
+    fleet_results = {}
+    for n in range(hosts):
+        if n % 100 == 99:
+            result = {'unreachable': True, 'msg': 'Failed to connect to the host via winrm: timed out'}
+        elif n % 40 == 39:
+            result = temporary
+        elif n % 25 == 24:
+            result = expiring
+        else:
+            result = permanent[n % servers]
+        fleet_results['pc%05d' % n] = result
+    return fleet_results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import html.parser
 import io
@@ -12,7 +13,7 @@ import pytest
 
 import report_stores as rs
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
-    COLOURS, CSV_COLUMNS, ReportError, build_report, render, render_csv, render_html, render_json)
+    COLOURS, CSV_COLUMNS, STATUSES, ReportError, build_report, render, render_csv, render_html, render_json)
 
 HOSTILE_HOST = '<script>alert("host")</script>'
 HOSTILE_SERVER = '<img src=x onerror=alert(1)>&amp;'
@@ -103,7 +104,7 @@ def test_html_is_self_contained(report):
     tags = {tag for tag, _attrs in page.tags}
     assert tags <= {'html', 'head', 'meta', 'title', 'style', 'body', 'main', 'header', 'div', 'h1', 'h2', 'b',
                     'span', 'section', 'svg', 'rect', 'text', 'line', 'g', 'circle', 'path', 'table',
-                    'caption', 'thead', 'tbody', 'tr', 'th', 'td', 'footer'}
+                    'caption', 'thead', 'tbody', 'tr', 'th', 'td', 'footer', 'details', 'summary'}
     assert 'script' not in tags
     for tag, attrs in page.tags:
         assert not {'src', 'href', 'srcset', 'action', 'background'} & set(attrs), (tag, attrs)
@@ -203,3 +204,28 @@ def test_crowded_timeline_labels_what_fits_and_still_marks_every_license():
     labels = [text for text in chart.text if re.fullmatch(r'pc-\d\d', text)]
     tips = [text for text in chart.text if re.search(r' ends \d{4}-', text)]
     assert len(tips) == 40 and len(labels) == 10  # ten lanes of labels; the rest on the strip along the axis
+
+
+def test_a_large_fleet_is_grouped_by_status_and_license_server():
+    clients = rs.large_fleet(1200)
+    report = build_report(clients, [], rs.NOW)
+    text = render_html(report)
+    page = _Page(text)
+    groups = [attrs for tag, attrs in page.tags if tag == 'details' and attrs.get('class') == 'group']
+    counts = collections.Counter(host['status'] for host in report['hosts'])
+    # One section per status, most urgent first; the short ones open, the large one collapsed.
+    assert [g['data-status'] for g in groups] == [s for s in STATUSES if counts[s]]
+    assert {g['data-status']: 'open' in g for g in groups} == {
+        status: count <= 200 for status, count in counts.items()}
+    assert counts['permanent'] > 300
+    # The large group lists one line per host under each license server, collapsed.
+    servers = [attrs for tag, attrs in page.tags if tag == 'details' and attrs.get('class') == 'server']
+    assert len(servers) == 4 and not any('open' in attrs for attrs in servers)
+    assert sum(1 for tag, attrs in page.tags if tag == 'tr' and attrs.get('class') == 'hosthead') == \
+        len(report['hosts']) - counts['permanent']
+    assert all(host in text for host in clients)
+    # The chart merges markers past a few hundred: it stays a few hundred elements for 1,200 licenses.
+    chart = text[text.index('<div class="chart">'):text.index('</svg>')]
+    assert chart.count('<g>') < 300 and '264 licenses, permanent, ending' in chart
+    summaries = ''.join(page.text)
+    assert 'Permanent %d hosts one line per host, by license server' % counts['permanent'] in summaries

@@ -6,467 +6,16 @@
 # The interfaces in this file are meant for use within the tslicensing.cal collection and may not remain
 # stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 
-"""The fleet audit: client_license query results -> ledger observations and a report (JSON, CSV, HTML).
-
-No Ansible imports: the ``license_report`` action and the ``license_observations`` filter are thin
-wrappers, and the tests call this module directly.
-
-``clients`` maps an inventory hostname to what ``tslicensing.cal.client_license: {state: query}``
-registered for it (``views`` -> ``'64'``/``'32'`` -> ``licenses[].decoded``, see ``_client_license.summary``).
-A host whose result is ``failed``, ``unreachable`` or ``skipped``, or has no ``views``, was not reached.
-
-Decisions:
-- Every date judgement (days left, expiring, expired) is made against the report time ``now``, never
-  against the ``expired`` flag the decoder computed when the host was queried.
-- A license whose temporary flag is unknown (no licensed-version information) is observed as
-  ``temporary=True``: a temporary license must never complete a transfer, so "unknown" may not claim
-  to be permanent. In the report its type stays ``unknown``.
-- The same license in both registry views (same key, same ClientLicense bytes, same hardware id) is one
-  observation and one report row listing both views.
-"""
+"""The HTML page of a report."""
 
 from __future__ import annotations
 
-import collections
-import csv
-import dataclasses
 import datetime
 import html
-import io
-import json
-import math
 import typing as t
 
-from ._expiry import DEFAULT_EXPIRING_DAYS, expiry_status
-from ._ledger import STATES, LedgerError, format_timestamp, normalize_timestamp
+from ._model import GENERATOR, LICENSE_TYPES, NO_LICENSE, NOT_REACHED, STATUSES, parse_time
 
-FORMATS = ('html', 'json', 'csv')
-DEFAULT_TITLE = 'TS/RDS client license audit'
-GENERATOR = 'tslicensing.cal.license_report'
-NOT_REACHED = 'not reached'
-NO_LICENSE = 'no license'
-# Most urgent first: a host's status is the first of these that any of its licenses has.
-STATUSES = (NOT_REACHED, 'expired', 'expiring', 'temporary', 'undecodable', 'unknown', NO_LICENSE, 'permanent')
-LICENSE_TYPES = ('permanent', 'temporary', 'unknown')
-CSV_COLUMNS = ('host', 'reached', 'message', 'hardware_id', 'views', 'key', 'license_server', 'scope', 'serial',
-               'issued_to', 'issued_to_user', 'valid_from', 'valid_to', 'days_left', 'license_type', 'status',
-               'note', 'transfer_out_state', 'transfer_out_target', 'transfer_in_state', 'transfer_in_source',
-               'next_action')
-TRANSFER_FIELDS = ('id', 'cal_id', 'source_host', 'target_host', 'state', 'reissue_reference', 'updated_at',
-                   'completed_at')
-# A spreadsheet runs a cell starting with one of these as a formula; registry text must never be code.
-_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
-
-
-class ReportError(ValueError):
-    """Input that cannot be reported on; the message names the host and the field."""
-
-
-# -- time -------------------------------------------------------------------------------------------
-
-def parse_time(value: t.Any, field: str = 'report_time') -> datetime.datetime:
-    """A datetime or ISO 8601 text -> aware UTC datetime, by the ledger's rules (a date means its midnight,
-    no zone means UTC, whole seconds), so report and ledger read every time the same way."""
-    if not isinstance(value, (str, datetime.date)):
-        raise ReportError('%s must be an ISO 8601 string or a datetime, not %s' % (field, _type_name(value)))
-    try:
-        text = normalize_timestamp(value, field)
-    except LedgerError:
-        text = None
-    if text is None:
-        raise ReportError('%s %r is not an ISO 8601 date or time (e.g. 2026-03-01T08:00:00Z)' % (field, value))
-    return datetime.datetime.fromisoformat(text)
-
-
-def _license_time(value: t.Any, host: str, field: str) -> datetime.datetime | None:
-    if value in (None, ''):
-        return None
-    return parse_time(value, '%s: %s' % (host, field))
-
-
-def _type_name(value: t.Any) -> str:
-    """The YAML-level type of a value for messages (Ansible hands over its own dict/list/str subclasses)."""
-    for name, kind in (('str', str), ('bool', bool), ('int', int), ('float', float), ('dict', t.Mapping),
-                       ('list', t.Sequence)):
-        if isinstance(value, kind):
-            return name
-    return 'null' if value is None else type(value).__name__
-
-
-# -- reading client_license results -----------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class _Seen:
-    """One license certificate (or one undecodable LICENSEnnn key) found in one registry view."""
-
-    view: str
-    key: str
-    hardware_id: str | None
-    identity: tuple[t.Any, ...]
-    license: t.Mapping[str, t.Any] | None
-    note: str | None
-
-
-def _checked_clients(clients: t.Any) -> t.Mapping[str, t.Any]:
-    if not isinstance(clients, t.Mapping):
-        raise ReportError('clients must be a dict of inventory hostname -> client_license query result, not %s'
-                          % _type_name(clients))
-    for host in clients:
-        if not isinstance(host, str) or not host:
-            raise ReportError('clients: every key must be an inventory hostname, not %r' % (host,))
-    return clients
-
-
-def not_reached_reason(result: t.Any) -> str | None:
-    """Why a host's registered result holds no store to report on; None when it was reached."""
-    if not isinstance(result, t.Mapping):
-        return 'no client_license result (got %s)' % _type_name(result)
-    message = str(result.get('msg') or '').strip()
-    if result.get('unreachable'):
-        return 'unreachable: %s' % (message or 'no message')
-    if result.get('failed'):
-        return 'failed: %s' % (message or 'no message')
-    if result.get('skipped'):
-        return 'skipped: %s' % (result.get('skip_reason') or message or 'no reason given')
-    if not isinstance(result.get('views'), t.Mapping):
-        return 'no client_license query result (no views)'
-    return None
-
-
-def _seen_licenses(host: str, result: t.Mapping[str, t.Any]) -> t.Iterator[_Seen]:
-    """Every license of every present view of a reached host, in view then key order."""
-    for view, store in result['views'].items():
-        if not isinstance(store, t.Mapping):
-            raise ReportError('%s: views[%r] must be a dict, not %s' % (host, view, _type_name(store)))
-        if not store.get('present'):
-            continue
-        entries = store.get('licenses') or []
-        if not isinstance(entries, t.Sequence) or isinstance(entries, (str, bytes)):
-            raise ReportError('%s: views[%r].licenses must be a list' % (host, view))
-        hardware_id = store.get('hardware_id') or None
-        for entry in entries:
-            if not isinstance(entry, t.Mapping):
-                raise ReportError('%s: views[%r].licenses holds %s, not a dict' % (host, view, _type_name(entry)))
-            yield from _seen_in_entry(host, str(view), hardware_id, entry)
-
-
-def _seen_in_entry(host: str, view: str, hardware_id: str | None, entry: t.Mapping[str, t.Any]) -> t.Iterator[_Seen]:
-    key = str(entry.get('name') or '?')
-    decoded = entry.get('decoded')
-    digest = entry.get('client_license_sha256')
-    if not isinstance(decoded, t.Mapping):
-        yield _Seen(view, key, hardware_id, (key, digest, hardware_id, None), None, 'no ClientLicense value')
-        return
-    licenses = decoded.get('licenses') or []
-    warnings = [str(w) for w in decoded.get('warnings') or []]
-    note = '; '.join(warnings) or None
-    if not licenses:
-        yield _Seen(view, key, hardware_id, (key, digest, hardware_id, None), None,
-                    note or 'no license certificate in the ClientLicense value')
-        return
-    for index, license in enumerate(licenses):
-        if not isinstance(license, t.Mapping):
-            raise ReportError('%s: %s in view %s holds a decoded license that is not a dict' % (host, key, view))
-        yield _Seen(view, key, hardware_id, (key, digest, hardware_id, index), license, note)
-
-
-def _reached(clients: t.Mapping[str, t.Any]) -> t.Iterator[tuple[str, t.Mapping[str, t.Any]]]:
-    for host, result in clients.items():
-        if not_reached_reason(result) is None:
-            yield host, result
-
-
-# -- observations -----------------------------------------------------------------------------------
-
-def observations_from_clients(clients: t.Any, observed_at: t.Any = None) -> list[dict[str, t.Any]]:
-    """One ledger observation per decoded license per host (the ``observations`` of license_inventory).
-
-    Hosts not reached and undecodable keys contribute nothing; the same observation seen in both views is
-    given once. ``temporary`` is True unless the license says it is permanent (see the module docstring).
-    """
-    stamp = format_timestamp(parse_time(observed_at, 'observed_at')) if observed_at not in (None, '') else None
-    observations: list[dict[str, t.Any]] = []
-    for host, result in _reached(_checked_clients(clients)):
-        for seen in _seen_licenses(host, result):
-            if seen.license is None:
-                continue
-            observation = {
-                'host': host,
-                'hardware_id': seen.hardware_id,
-                'license_server': seen.license.get('license_server'),
-                'serial': seen.license.get('serial'),
-                'valid_to': seen.license.get('valid_to'),
-                'temporary': seen.license.get('temporary') is not False,
-            }
-            if stamp is not None:
-                observation['observed_at'] = stamp
-            if observation not in observations:
-                observations.append(observation)
-    return observations
-
-
-# -- the report -------------------------------------------------------------------------------------
-
-def license_type(license: t.Mapping[str, t.Any] | None) -> str:
-    if license is None or license.get('temporary') is None:
-        return 'unknown'
-    return 'temporary' if license['temporary'] else 'permanent'
-
-
-def _row_status(kind: str, decodable: bool, ends: datetime.datetime | None, now: datetime.datetime,
-                window: datetime.timedelta) -> str:
-    if not decodable:
-        return 'undecodable'
-    return expiry_status(ends, now, window.days) or kind
-
-
-def _days_left(ends: datetime.datetime | None, now: datetime.datetime) -> int | None:
-    """Whole days until the end (0 on its last day; negative once ended)."""
-    if ends is None:
-        return None
-    return math.floor((ends - now).total_seconds() / 86400)
-
-
-def _license_rows(host: str, result: t.Mapping[str, t.Any], now: datetime.datetime,
-                  window: datetime.timedelta) -> list[dict[str, t.Any]]:
-    merged: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
-    for seen in _seen_licenses(host, result):
-        row = merged.get(seen.identity)
-        if row is not None:
-            row['views'].append(seen.view)
-            continue
-        license = seen.license or {}
-        ends = _license_time(license.get('valid_to'), host, 'valid_to')
-        kind = license_type(seen.license)
-        merged[seen.identity] = {
-            'views': [seen.view],
-            'key': seen.key,
-            'hardware_id': seen.hardware_id,
-            'license_server': license.get('license_server'),
-            'scope': license.get('scope'),
-            'serial': license.get('serial'),
-            'issued_to': license.get('issued_to_machine'),
-            'issued_to_user': license.get('issued_to_user'),
-            'valid_from': license.get('valid_from'),
-            'valid_to': license.get('valid_to'),
-            'days_left': _days_left(ends, now),
-            'license_type': kind,
-            'status': _row_status(kind, seen.license is not None, ends, now, window),
-            'note': seen.note,
-        }
-    return list(merged.values())
-
-
-def _latest_transfers(transfers: t.Any) -> tuple[dict[str, dict[str, t.Any]], dict[str, dict[str, t.Any]]]:
-    """(host -> latest transfer out of it, host -> latest transfer into it), from Ledger.transfers() rows."""
-    if not isinstance(transfers, t.Sequence) or isinstance(transfers, (str, bytes)):
-        raise ReportError('transfers must be a list of ledger transfer rows, not %s' % _type_name(transfers))
-    outgoing: dict[str, dict[str, t.Any]] = {}
-    incoming: dict[str, dict[str, t.Any]] = {}
-    for position, row in enumerate(transfers):
-        if not isinstance(row, t.Mapping) or not all(row.get(f) for f in ('source_host', 'target_host', 'state')):
-            raise ReportError('transfers[%d] is not a ledger transfer row (source_host, target_host, state)'
-                              % position)
-        brief = {f: row.get(f) for f in TRANSFER_FIELDS}
-        for table, host in ((outgoing, row['source_host']), (incoming, row['target_host'])):
-            if host not in table or _transfer_order(brief) >= _transfer_order(table[host]):
-                table[host] = brief
-    return outgoing, incoming
-
-
-def _incoming_cals(transfers: t.Sequence[t.Mapping[str, t.Any]], host: str) -> list[dict[str, t.Any]]:
-    """The latest transfer of each CAL whose latest move ends at ``host``, oldest first."""
-    latest: dict[t.Any, dict[str, t.Any]] = {}
-    for row in sorted(transfers, key=_transfer_order):
-        latest[row.get('cal_id')] = {f: row.get(f) for f in TRANSFER_FIELDS}
-    return [row for row in latest.values() if row['target_host'] == host]
-
-
-def _transfer_order(row: t.Mapping[str, t.Any]) -> tuple[int, str]:
-    # Ledger ids grow with every recorded transfer; rows without one keep their list order.
-    return (row['id'] if isinstance(row.get('id'), int) else -1, str(row.get('created_at') or ''))
-
-
-_OPEN_TRANSFER_STATES = ('source_cleared', 'server_revoked', 'reissue_requested')
-
-
-def has_cal(host: t.Mapping[str, t.Any]) -> bool:
-    """The host holds a permanent CAL that has not expired (a temporary license is no CAL)."""
-    return any(row['license_type'] == 'permanent' and row['status'] != 'expired' for row in host['licenses'])
-
-
-def next_action(host: t.Mapping[str, t.Any]) -> str | None:
-    """What the operator does next for this host, most urgent first; None when nothing is to be done."""
-    if not host['reached']:
-        return 'reach the host and read its store (see why above), then audit again'
-    out, into = host.get('transfer_out') or {}, host.get('transfer_in') or {}
-    if out.get('state') == 'source_cleared' and not out.get('reissue_reference'):
-        return ('record the Clearinghouse reissue reference of %s (transfer.yml with transfer_reissue_reference), '
-                'or revoke it on the license server (transfer_revoke=true)' % out.get('cal_id'))
-    if into.get('state') in _OPEN_TRANSFER_STATES and not has_cal(host):
-        return ('connect the client to the terminal server so that it receives the CAL from %s, then audit again '
-                '(the transfer completes)' % into.get('source_host'))
-    statuses = {row['status'] for row in host['licenses']}
-    if 'expired' in statuses or 'undecodable' in statuses:
-        return ('reset the license store (reset_license_store.yml): a license %s'
-                % ('expired' if 'expired' in statuses else 'cannot be decoded'))
-    for row in host['licenses']:
-        if row['status'] == 'expiring':
-            if row['license_type'] == 'temporary':
-                return 'assign a permanent CAL before %s, when the temporary license ends' % (row['valid_to'] or '?')[:10]
-            return 'renew the CAL before %s (connect the client to the terminal server)' % (row['valid_to'] or '?')[:10]
-    if 'temporary' in statuses:
-        return 'assign a permanent CAL (the client holds a temporary license only)'
-    return None
-
-
-def _host_entry(host: str, result: t.Any, now: datetime.datetime, window: datetime.timedelta,
-                outgoing: t.Mapping[str, t.Any], incoming: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    reason = not_reached_reason(result)
-    rows = [] if reason is not None else _license_rows(host, result, now, window)
-    if reason is not None:
-        status = NOT_REACHED
-    elif rows:
-        status = min((row['status'] for row in rows), key=STATUSES.index)
-    else:
-        status = NO_LICENSE
-    hardware_ids: list[str] = []
-    if reason is None:
-        for store in result['views'].values():
-            if store.get('present') and store.get('hardware_id') and store['hardware_id'] not in hardware_ids:
-                hardware_ids.append(store['hardware_id'])
-    entry = {
-        'host': host,
-        'reached': reason is None,
-        'message': reason,
-        'status': status,
-        'hardware_ids': hardware_ids,
-        'licenses': rows,
-        'transfer_out': outgoing.get(host),
-        'transfer_in': incoming.get(host),
-    }
-    entry['next_action'] = next_action(entry)
-    return entry
-
-
-def _totals(hosts: list[dict[str, t.Any]], transfers: t.Sequence[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
-    rows = [row for host in hosts for row in host['licenses']]
-    statuses = collections.Counter(row['status'] for row in rows)
-    decodable = [row for row in rows if row['status'] != 'undecodable']
-    kinds = collections.Counter(row['license_type'] for row in decodable)
-    names = {host['host'] for host in hosts}
-    by_state = dict.fromkeys(STATES, 0)
-    for row in transfers:
-        if row['source_host'] in names or row['target_host'] in names:
-            by_state[row['state']] = by_state.get(row['state'], 0) + 1
-    reached = [host for host in hosts if host['reached']]
-    return {
-        'hosts': len(hosts),
-        'reached': len(reached),
-        'not_reached': len(hosts) - len(reached),
-        # A CAL is a permanent license that has not expired; a temporary or expired one is counted below.
-        'with_license': sum(1 for host in reached if has_cal(host)),
-        'without_license': sum(1 for host in reached if not has_cal(host)),
-        'licenses': len(rows),
-        'permanent': kinds['permanent'],
-        'temporary': kinds['temporary'],
-        'type_unknown': kinds['unknown'],
-        'expiring': statuses['expiring'],
-        'expired': statuses['expired'],
-        'undecodable': statuses['undecodable'],
-        'transfers': by_state,
-    }
-
-
-def _timeline(hosts: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-    entries = [{'host': host['host'], 'views': row['views'], 'key': row['key'],
-                'license_server': row['license_server'], 'serial': row['serial'], 'valid_to': row['valid_to'],
-                'days_left': row['days_left'], 'license_type': row['license_type'], 'status': row['status']}
-               for host in hosts for row in host['licenses'] if row['valid_to']]
-    return sorted(entries, key=lambda e: (parse_time(e['valid_to'], 'valid_to'), e['host'], e['key']))
-
-
-def build_report(clients: t.Any, transfers: t.Any, now: t.Any, expiring_days: int = DEFAULT_EXPIRING_DAYS,
-                 title: str = DEFAULT_TITLE, ledger: str | None = None) -> dict[str, t.Any]:
-    """The report as data: per host rows, latest transfers, totals and a sorted timeline of expiries.
-
-    ``transfers`` are ``Ledger.transfers()`` rows (oldest first); ``now`` is the report time (datetime or
-    ISO 8601); a license ending within ``expiring_days`` of it is ``expiring``. ``ledger`` is only shown.
-    """
-    if isinstance(expiring_days, bool) or not isinstance(expiring_days, int) or expiring_days < 0:
-        raise ReportError('expiring_days must be a whole number of days >= 0, not %r' % (expiring_days,))
-    moment = parse_time(now)
-    window = datetime.timedelta(days=expiring_days)
-    outgoing, incoming = _latest_transfers(transfers)
-    hosts = [_host_entry(host, result, moment, window, outgoing, incoming)
-             for host, result in sorted(_checked_clients(clients).items(), key=lambda item: item[0].casefold())]
-    for entry in hosts:  # every CAL coming in, not only the latest
-        entry['transfers_in'] = _incoming_cals(transfers, entry['host'])
-    return {
-        'generator': GENERATOR,
-        'title': str(title),
-        'report_time': format_timestamp(moment),
-        'expiring_days': expiring_days,
-        'ledger': ledger,
-        'totals': _totals(hosts, transfers),
-        'hosts': hosts,
-        'timeline': _timeline(hosts),
-    }
-
-
-# -- JSON and CSV -----------------------------------------------------------------------------------
-
-def render_json(report: t.Mapping[str, t.Any]) -> str:
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + '\n'
-
-
-def _csv_cell(value: t.Any) -> t.Any:
-    if value is None:
-        return ''
-    if isinstance(value, bool):
-        return 'yes' if value else 'no'
-    if isinstance(value, (list, tuple)):
-        value = ' '.join(str(v) for v in value)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_rows(report: t.Mapping[str, t.Any]) -> t.Iterator[dict[str, t.Any]]:
-    """One row per license; a host without one (or not reached) gets one row of its own."""
-    for host in report['hosts']:
-        out = host.get('transfer_out') or {}
-        into = host.get('transfer_in') or {}
-        common = {
-            'host': host['host'], 'reached': host['reached'], 'message': host['message'],
-            'hardware_id': ' '.join(host['hardware_ids']) or None,
-            'transfer_out_state': out.get('state'), 'transfer_out_target': out.get('target_host'),
-            'transfer_in_state': into.get('state'), 'transfer_in_source': into.get('source_host'),
-            'next_action': host.get('next_action'),
-        }
-        if not host['licenses']:
-            yield dict(common, status=host['status'])
-        for row in host['licenses']:
-            yield dict(common, **{k: v for k, v in row.items() if k in CSV_COLUMNS})
-
-
-def render_csv(report: t.Mapping[str, t.Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator='\n')
-    writer.writeheader()
-    for row in csv_rows(report):
-        writer.writerow({column: _csv_cell(row.get(column)) for column in CSV_COLUMNS})
-    return buffer.getvalue()
-
-
-def render(report: t.Mapping[str, t.Any], fmt: str) -> str:
-    renderers = {'html': render_html, 'json': render_json, 'csv': render_csv}
-    if fmt not in renderers:
-        raise ReportError('report format %r is not one of %s' % (fmt, ', '.join(FORMATS)))
-    return renderers[fmt](report)
-
-
-# -- HTML -------------------------------------------------------------------------------------------
 # One self-contained page: inline CSS and SVG, no script, nothing fetched (the CSP forbids it too).
 # Colour is never the only signal: every highlighted row, tile and marker also carries a text badge,
 # a label or a distinct marker shape.
@@ -533,6 +82,10 @@ table.hosts thead th { position: sticky; top: 0; background: var(--soft); color:
   border-bottom: 1px solid var(--line); }
 table.hosts td { padding: 7px 8px; border-bottom: 1px solid #eaecf0; vertical-align: top; }
 table.hosts tbody { break-inside: avoid; }
+details.group { border-top: 1px solid #eaecf0; padding: 6px 0; }
+details.group > summary, details.server > summary { cursor: pointer; padding: 6px 4px; }
+details.server { margin-left: 14px; }
+table.hosts.compact td { padding: 4px 8px; }
 tr.hosthead th { text-align: left; background: #fff; padding: 14px 8px 6px; border-bottom: 2px solid var(--line);
   font-weight: 400; }
 tr.hosthead .name { font-size: 15px; font-weight: 700; margin-right: 8px; word-break: break-all; }
@@ -573,6 +126,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 8px; }
   .tile { padding: 6px 8px; }
   .tile .l { font-size: 9px; }
   .chart, .upcoming, tr { break-inside: avoid; }
+  details.group > summary { break-after: avoid; }
   h2 { break-after: avoid; }
 }
 '''
@@ -697,6 +251,35 @@ def _gutter(x: float, y: float, width: float, height: float, count: int, word: s
                ink, _e(word)))
 
 
+_MARKER_LIMIT = 250  # more markers than this are merged: one per few pixels, type and status
+_MERGE_PIXELS = 4
+_NAMED = 20  # hosts named in a tooltip
+
+
+def _names(hosts: t.Sequence[str]) -> str:
+    more = len(hosts) - _NAMED
+    return ', '.join(hosts[:_NAMED]) + (' and %d more' % more if more > 0 else '')
+
+
+def _merged(points: list[tuple[float, t.Mapping[str, t.Any]]]) -> list[tuple[float, t.Mapping[str, t.Any]]]:
+    """The points as they are, or - past _MARKER_LIMIT - one marker per few pixels, license type and status,
+    counting its licenses, so that a fleet's chart stays a chart of a few hundred elements."""
+    if len(points) <= _MARKER_LIMIT:
+        return points
+    buckets: dict[tuple[int, str, str], list[tuple[float, t.Mapping[str, t.Any]]]] = {}
+    for x, entry in points:
+        buckets.setdefault((int(x // _MERGE_PIXELS), entry['license_type'], entry['status']), []).append((x, entry))
+    merged = []
+    for members in buckets.values():
+        x, first = members[0]
+        if len(members) == 1:
+            merged.append((x, first))
+            continue
+        merged.append((x, dict(first, host='%d licenses' % len(members), last_valid_to=members[-1][1]['valid_to'],
+                               hosts=sorted({entry['host'] for _x, entry in members}))))
+    return sorted(merged, key=lambda p: p[0])
+
+
 def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     """Now to the last end date (at most ~400 days): one marker per license, the expiring window shaded;
     expired licenses and those ending after the axis are counted in boxes at either end."""
@@ -719,7 +302,7 @@ def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     def days_of(entry: t.Mapping[str, t.Any]) -> float:
         return (parse_time(entry['valid_to']) - now).total_seconds() / 86400
 
-    points = sorted(((x_of(days_of(e)), e) for e in shown), key=lambda p: (p[0], p[1]['host']))
+    points = _merged(sorted(((x_of(days_of(e)), e) for e in shown), key=lambda p: (p[0], p[1]['host'])))
     label_limit = right + 6 if later else _SVG_WIDTH - 4  # labels never run into the 'later' box
     spans = [_label_span(x, _short(e['host']), label_limit) for x, e in points]
     lanes = _lanes(spans)
@@ -744,9 +327,14 @@ def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     parts.extend('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%d" stroke="#d0d5dd"/>' % (x, y, x, axis_y)
                  for (x, _entry), y in zip(points, ys))
     for (x, entry), (_start, _end, flipped), lane, y in zip(points, spans, lanes, ys):
-        tip = '%s \u2014 %s, %s, ends %s (%s days): %s' % (
-            entry['host'], entry['license_server'] or 'unknown server', entry['license_type'],
-            entry['valid_to'], entry['days_left'], STATUS_LABELS[entry['status']])
+        if entry.get('hosts'):
+            tip = '%s, %s, ending %s to %s (%s): %s' % (
+                entry['host'], entry['license_type'], entry['valid_to'][:10], entry['last_valid_to'][:10],
+                STATUS_LABELS[entry['status']], _names(entry['hosts']))
+        else:
+            tip = '%s \u2014 %s, %s, ends %s (%s days): %s' % (
+                entry['host'], entry['license_server'] or 'unknown server', entry['license_type'],
+                entry['valid_to'], entry['days_left'], STATUS_LABELS[entry['status']])
         label = ('<text x="%.1f" y="%.1f" font-size="11" fill="#101828" stroke="#fff" stroke-width="3" '
                  'stroke-opacity=".8" paint-order="stroke"%s>%s</text>'
                  % (x - 10 if flipped else x + 10, y + 4, ' text-anchor="end"' if flipped else '',
@@ -757,11 +345,11 @@ def _html_timeline(report: t.Mapping[str, t.Any]) -> str:
     if expired:
         strong, tint = COLOURS['expired']
         parts.append(_gutter(8, box_top, left - 30, box_height, len(expired), 'expired',
-                             'Expired: ' + ', '.join(sorted({e['host'] for e in expired})), (strong, tint, strong)))
+                             'Expired: ' + _names(sorted({e['host'] for e in expired})), (strong, tint, strong)))
     if later:
         end_date = (now + datetime.timedelta(days=horizon)).strftime('%Y-%m-%d')
         parts.append(_gutter(right + 14, box_top, _SVG_WIDTH - right - 22, box_height, len(later), 'later',
-                             'Ending after %s: %s' % (end_date, ', '.join(sorted({e['host'] for e in later}))),
+                             'Ending after %s: %s' % (end_date, _names(sorted({e['host'] for e in later}))),
                              ('#98a2b3', '#f9fafb', '#344054')))
     summary = '%d license end dates: %d expired, %d in the next %d days, %d later' % (
         len(entries), len(expired), sum(1 for e in upcoming if e['status'] == 'expiring'), window_days,
@@ -880,12 +468,78 @@ def _html_host(host: t.Mapping[str, t.Any]) -> str:
     return '<tbody>%s%s</tbody>' % (head, body)
 
 
-def _html_hosts(report: t.Mapping[str, t.Any]) -> str:
-    hosts = sorted(report['hosts'], key=lambda h: (STATUSES.index(h['status']), h['host'].casefold()))
-    if not hosts:
-        return '<p class="meta">No hosts in this audit.</p>'
+# A group of hosts with one status is shown open when it is short enough to read; a group of
+# more than _FULL_LIMIT hosts lists one line per host, by license server (the per-license details of every host are
+# in the CSV and the JSON), so that the page of 10,000 hosts stays a few MiB and opens in a browser at once.
+_OPEN_LIMIT = 200
+_FULL_LIMIT = 300
+_COMPACT_COLUMNS = ('Host', 'License server', 'Licenses', 'Valid to', 'Days left', 'Status')
+
+
+def _group_head(status: str, count: int, what: str) -> str:
+    return '<summary>%s <b>%d</b> %s%s</summary>' % (
+        _badge(status), count, 'host' if count == 1 else 'hosts', ' <span class="meta">%s</span>' % _e(what)
+        if what else '')
+
+
+def _full_table(hosts: list[t.Mapping[str, t.Any]]) -> str:
     head = ''.join('<th scope="col">%s</th>' % _e(name) for name in _COLUMNS)
     return '<table class="hosts"><thead><tr>%s</tr></thead>%s</table>' % (head, ''.join(map(_html_host, hosts)))
+
+
+def _servers(host: t.Mapping[str, t.Any]) -> list[str]:
+    return sorted({row['license_server'] for row in host['licenses'] if row['license_server']}) or ['']
+
+
+def _compact_row(host: t.Mapping[str, t.Any]) -> str:
+    ends = sorted(row['valid_to'] for row in host['licenses'] if row['valid_to'])
+    days = [row['days_left'] for row in host['licenses'] if row['days_left'] is not None]
+    return ('<tr class="row"><td data-label="Host"><div class="mono">%s</div></td>'
+            '<td data-label="License server"><div>%s</div></td><td data-label="Licenses" class="num"><div>%d</div></td>'
+            '<td data-label="Valid to" class="date"><div>%s</div></td><td data-label="Days left" class="num"><div>%s'
+            '</div></td><td data-label="Status"><div>%s</div></td></tr>'
+            % (_e(host['host']), _e(', '.join(s for s in _servers(host) if s)), len(host['licenses']),
+               _date(ends[0] if ends else None), _e(min(days) if days else None),
+               _e(host['message'] or STATUS_LABELS[host['status']])))
+
+
+def _compact_tables(status: str, hosts: list[t.Mapping[str, t.Any]]) -> str:
+    """One collapsed list per license server (a host holding CALs of several servers is under each)."""
+    by_server: dict[str, list[t.Mapping[str, t.Any]]] = {}
+    for host in hosts:
+        for server in _servers(host):
+            by_server.setdefault(server, []).append(host)
+    head = ''.join('<th scope="col">%s</th>' % _e(name) for name in _COMPACT_COLUMNS)
+    parts = []
+    for server in sorted(by_server, key=lambda name: (name == '', name.casefold())):
+        members = by_server[server]
+        parts.append('<details class="server"><summary><b>%s</b> <span class="meta">%d %s</span></summary>'
+                     '<table class="hosts compact"><thead><tr>%s</tr></thead><tbody>%s</tbody></table></details>'
+                     % (_e(server or 'no license server'), len(members), 'host' if len(members) == 1 else 'hosts',
+                        head, ''.join(map(_compact_row, members))))
+    return ''.join(parts)
+
+
+def _html_hosts(report: t.Mapping[str, t.Any]) -> str:
+    """One section per status, most urgent first, each saying how many hosts it holds."""
+    if not report['hosts']:
+        return '<p class="meta">No hosts in this audit.</p>'
+    groups: dict[str, list[t.Mapping[str, t.Any]]] = {status: [] for status in STATUSES}
+    for host in report['hosts']:
+        groups[host['status']].append(host)
+    parts = []
+    for status, hosts in groups.items():
+        if not hosts:
+            continue
+        hosts.sort(key=lambda h: h['host'].casefold())
+        compact = len(hosts) > _FULL_LIMIT
+        is_open = len(hosts) <= _OPEN_LIMIT
+        parts.append('<details class="group" data-status="%s"%s>%s%s</details>' % (
+            _e(status), ' open' if is_open else '',
+            _group_head(status, len(hosts), 'one line per host, by license server; every license is in the CSV and '
+                        'JSON' if compact else ''),
+            _compact_tables(status, hosts) if compact else _full_table(hosts)))
+    return ''.join(parts)
 
 
 def render_html(report: t.Mapping[str, t.Any]) -> str:
@@ -909,7 +563,8 @@ def render_html(report: t.Mapping[str, t.Any]) -> str:
            report['totals']['licenses']),
         _html_tiles(report),
         '<section class="card timeline"><h2>License expiries</h2>%s</section>' % _html_timeline(report),
-        '<section class="card hosts-card"><h2>Hosts <span class="meta">(most urgent first)</span></h2>%s</section>'
+        '<section class="card hosts-card"><h2>Hosts <span class="meta">(by status, most urgent first)</span></h2>%s'
+        '</section>'
         % _html_hosts(report),
         '<footer>Generated by %s from tslicensing.cal.client_license query results%s. Dates are UTC; days left '
         'are counted from the report time.</footer>' % (generator, ledger),
