@@ -91,8 +91,8 @@ def _measure(argv: list[str], out: pathlib.Path, env: dict[str, str]) -> tuple[f
 def _floor_script(folder: pathlib.Path, ledger: pathlib.Path) -> pathlib.Path:
     """An executable script inventory naming every host of the ledger, with no variables."""
     conn = sqlite3.connect(str(ledger))
-    hosts = sorted({name for (name,) in conn.execute(
-        'SELECT source_host FROM transfers UNION SELECT target_host FROM transfers UNION SELECT host FROM observations')})
+    hosts = sorted({name for (name,) in conn.execute('SELECT source_host FROM transfers UNION SELECT target_host '
+                                                     'FROM transfers UNION SELECT host FROM observations')})
     conn.close()
     listing = folder / 'floor.json'
     listing.write_text(json.dumps({'all': {'hosts': hosts}, '_meta': {'hostvars': {}}}))
@@ -106,7 +106,8 @@ def _floor_script(folder: pathlib.Path, ledger: pathlib.Path) -> pathlib.Path:
 def run(folder: pathlib.Path, ledger: pathlib.Path) -> dict[str, tuple[float, float, float, int]]:
     config = folder / 'tscal.ledger.yml'
     config.write_text('plugin: tslicensing.cal.ledger\nledger: sqlite:///%s\n' % ledger)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_INVENTORY_ENABLED='tslicensing.cal.ledger')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+               ANSIBLE_INVENTORY_ENABLED='tslicensing.cal.ledger')
     floor = _floor_script(folder, ledger)
     return {
         'plugin': _measure([sys.executable, '-c', PLUGIN_ONLY, str(config)], folder / 'plugin.txt', env),

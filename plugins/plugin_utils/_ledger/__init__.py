@@ -30,8 +30,8 @@ from ._views import EXPORT_FORMATS, GROUPS, HOST_VARIABLES, file_holds, host_fac
 
 __all__ = (
     'CURRENT_VERSION', 'DEFAULT_SQLITE_PATH', 'ENV_VAR', 'EXPORT_FORMATS', 'GROUPS', 'HOST_VARIABLES', 'LOOKUPS',
-    'MIGRATIONS', 'STATES', 'TABLES', 'Ledger', 'LedgerError', 'LedgerUnavailable', 'Observation', 'Outcome', 'StateChangeRefused',
-    'TransferRefused', 'TransferRequest', 'default_url', 'file_holds', 'format_timestamp', 'host_facts',
+    'MIGRATIONS', 'STATES', 'TABLES', 'Ledger', 'LedgerError', 'LedgerUnavailable', 'Observation', 'Outcome',
+    'StateChangeRefused', 'TransferRefused', 'TransferRequest', 'default_url', 'file_holds', 'format_timestamp', 'host_facts',
     'location_for_display', 'mask_url',
     'normalize_timestamp', 'open_ledger', 'render', 'render_export', 'utc_now', 'write_private_file',
 )

@@ -102,16 +102,12 @@ def _register_transfer_lookups() -> None:
 _register_transfer_lookups()
 # The inventory's picture: the latest row of each host (the one no later row of the same host follows), read
 # in the order of the v4 indexes. The last column (newer_id) is dropped.
+_LATEST = ('SELECT * FROM (SELECT r.*, LEAD(id) OVER (PARTITION BY %s ORDER BY %s) AS newer_id FROM %s AS r) '
+           'AS latest WHERE newer_id IS NULL')
 LATEST_KINDS = {
-    'transfer_out': _lookup('latest transfer from each host',
-                            'SELECT * FROM (SELECT t.*, LEAD(id) OVER (PARTITION BY source_host ORDER BY id) AS newer_id '
-                            'FROM transfers AS t) AS latest WHERE newer_id IS NULL', ()),
-    'transfer_in': _lookup('latest transfer to each host',
-                           'SELECT * FROM (SELECT t.*, LEAD(id) OVER (PARTITION BY target_host ORDER BY id) AS newer_id '
-                           'FROM transfers AS t) AS latest WHERE newer_id IS NULL', ()),
-    'license': _lookup('latest observation of each host',
-                       'SELECT * FROM (SELECT o.*, LEAD(id) OVER (PARTITION BY host ORDER BY observed_at, id) AS newer_id '
-                       'FROM observations AS o) AS latest WHERE newer_id IS NULL', ()),
+    'transfer_out': _lookup('latest transfer from each host', _LATEST % ('source_host', 'id', 'transfers'), ()),
+    'transfer_in': _lookup('latest transfer to each host', _LATEST % ('target_host', 'id', 'transfers'), ()),
+    'license': _lookup('latest observation of each host', _LATEST % ('host', 'observed_at, id', 'observations'), ()),
 }
 _HOST_COLUMN = {'transfer_out': 'source_host', 'transfer_in': 'target_host', 'license': 'host'}
 

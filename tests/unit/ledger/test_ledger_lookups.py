@@ -47,7 +47,8 @@ def test_v3_ledger_is_upgraded_to_v4_in_place(ledger_url: str, raw_db: t.Any) ->
     db.close()
     with open_ledger(ledger_url) as ledger:
         assert ledger.schema_version() == 4
-        assert [(r['id'], r['cal_id'], r['state']) for r in ledger.transfers(host='pc1')] == [(1, 'OLD', 'server_revoked')]
+        assert [(r['id'], r['cal_id'], r['state']) for r in ledger.transfers(host='pc1')] == \
+            [(1, 'OLD', 'server_revoked')]
         assert [r['serial'] for r in ledger.observations(host='pc2')] == ['S1']
         assert [(e['kind'], e['detail']) for e in ledger.events()] == \
             [('transfer_recorded', '{}'), ('schema_upgraded', '{"from": 3, "to": 4}')]

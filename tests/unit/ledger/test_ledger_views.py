@@ -47,7 +47,8 @@ def test_host_facts_groups() -> None:
               ('g', 'transfer_in', _transfer(3, 'x', 'g', 'source_cleared')),
               ('h', 'transfer_in', _transfer(4, 'y', 'h', 'source_cleared', reference='CH-1')),
               ('b', 'license', _seen(1, 'b', '2026-06-10T00:00:00Z', temporary=True)),
-              ('d', 'license', _seen(2, 'd', '2026-05-31T00:00:00Z')), ('e', 'license', _seen(3, 'e', '2026-06-16T00:00:00Z')),
+              ('d', 'license', _seen(2, 'd', '2026-05-31T00:00:00Z')),
+              ('e', 'license', _seen(3, 'e', '2026-06-16T00:00:00Z')),
               ('f', 'license', _seen(4, 'f', None))]
     facts = list(host_facts(latest, expiring_days=14, now=NOW))
     assert [(host, variable, groups) for host, variable, _row, groups in facts] == [
