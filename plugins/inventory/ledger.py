@@ -100,8 +100,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             if host not in ours:
                 ours[host] = None
                 if host not in inventory.hosts:  # named by no source before this one
-                    inventory.add_host(host)
-                    inventory.add_child(LEDGER_ONLY_GROUP, host)
+                    inventory.add_host(host, group=LEDGER_ONLY_GROUP)
             inventory.set_variable(host, variable, row)
             for group in groups:
                 inventory.add_child(group, host)
