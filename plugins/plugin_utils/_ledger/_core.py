@@ -200,15 +200,18 @@ class Ledger:
             # A read of a current ledger (in a dry run too) never takes the write lock: on SQLite a reader
             # streaming the inventory must not hold off the writers for as long as it takes.
             tx.run(self._backend.begin_write if write or self._upgrade_in_dry_run else self._backend.begin_read)
+            ended = False
             try:
                 if self._upgrade_in_dry_run:
                     self._upgrade(tx)
                 yield tx
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    tx.run('ROLLBACK')
-                raise
-            tx.run('ROLLBACK' if self.dry_run or not write else 'COMMIT')
+                ended = True
+                tx.run('ROLLBACK' if self.dry_run or not write else 'COMMIT')
+            finally:
+                # Whatever stopped the work (an error, a reader that stopped reading a stream): undo it.
+                if not ended:
+                    with contextlib.suppress(Exception):
+                        tx.run('ROLLBACK')
 
     def _upgrade(self, tx: _Transaction) -> int:
         """Bring the schema to CURRENT_VERSION inside ``tx``; returns the version found."""

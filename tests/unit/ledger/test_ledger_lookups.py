@@ -4,7 +4,6 @@ each host comes from SQL and is streamed."""
 from __future__ import annotations
 
 import random
-import re
 import typing as t
 
 import pytest
@@ -182,3 +181,14 @@ def test_the_v3_schema_scans_the_transfers_of_a_source(ledger_url: str, raw_db: 
     problems = _problems(_old_ledger(raw_db, 3))
     assert problems['transfers by host'] and problems['latest observation of each host']
     assert not problems['transfers of a CAL']
+
+
+def test_a_stream_left_unread_ends_its_transaction(ledger_url: str, ledger: Ledger) -> None:
+    _fill(ledger, hosts=10)
+    stream = ledger.latest_per_host()
+    next(stream)
+    stream.close()
+    # The reader's connection is back out of its transaction: it writes, and another writer is not held off.
+    assert ledger.record_transfer(TransferRequest('CAL-NEW', 'pc900', 'pc901')).changed
+    with open_ledger(ledger_url) as other:
+        assert other.record_transfer(TransferRequest('CAL-OTHER', 'pc902', 'pc903')).changed
