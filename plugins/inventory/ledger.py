@@ -64,7 +64,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
-    GROUPS, LedgerError, host_view, open_ledger)
+    GROUPS, LedgerError, host_facts, open_ledger)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import LEDGER_ONLY_GROUP
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._expiry import DEFAULT_EXPIRING_DAYS
 
@@ -79,30 +79,35 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory: t.Any, loader: t.Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        expiring_days = self.get_option('expiring_days')
         try:
             # dry_run: an inventory source only reads; an old ledger is upgraded in a rolled-back transaction.
             with open_ledger(self.get_option('ledger') or None, dry_run=True) as ledger:
-                expiring_days = self.get_option('expiring_days')
-                hosts = host_view(ledger.transfers(), ledger.observations(),
-                                  DEFAULT_EXPIRING_DAYS if expiring_days is None else expiring_days)
+                # The ledger's rows go into the inventory as they are read: one pass, no copy of the fleet.
+                self._populate(host_facts(ledger.latest_per_host(),
+                                          DEFAULT_EXPIRING_DAYS if expiring_days is None else expiring_days))
         except LedgerError as exc:
             raise AnsibleParserError('tslicensing.cal.ledger: %s' % to_text(exc)) from None
-        self._populate(hosts)
 
-    def _populate(self, hosts: dict[str, dict[str, t.Any]]) -> None:
-        strict = self.get_option('strict')
+    def _populate(self, facts: t.Iterable[tuple[str, str, dict[str, t.Any], list[str]]]) -> None:
+        inventory = self.inventory
         for group in GROUPS + (LEDGER_ONLY_GROUP,):
-            self.inventory.add_group(group)
-        for name, view in sorted(hosts.items()):
-            known = name in self.inventory.hosts
-            self.inventory.add_host(name)
-            if not known:
-                self.inventory.add_child(LEDGER_ONLY_GROUP, name)
-            for key, value in view['vars'].items():
-                self.inventory.set_variable(name, key, value)
-            for group in view['groups']:
-                self.inventory.add_child(group, name)
-            host_vars = self.inventory.get_host(name).get_vars()
-            self._set_composite_vars(self.get_option('compose'), host_vars, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option('groups'), host_vars, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), host_vars, name, strict=strict)
+            inventory.add_group(group)
+        ours: dict[str, None] = {}  # the ledger's hosts, in the order first seen
+        for host, variable, row, groups in facts:
+            if host not in ours:
+                ours[host] = None
+                if host not in inventory.hosts:  # named by no source before this one
+                    inventory.add_host(host, group=LEDGER_ONLY_GROUP)
+            inventory.set_variable(host, variable, row)
+            for group in groups:
+                inventory.add_child(group, host)
+        compose, composed, keyed = (self.get_option(o) for o in ('compose', 'groups', 'keyed_groups'))
+        if not (compose or composed or keyed):
+            return  # the host's full variables cost a copy each: only made when a constructed option needs them
+        strict = self.get_option('strict')
+        for host in ours:
+            host_vars = inventory.get_host(host).get_vars()
+            self._set_composite_vars(compose, host_vars, host, strict=strict)
+            self._add_host_to_composed_groups(composed, host_vars, host, strict=strict)
+            self._add_host_to_keyed_groups(keyed, host_vars, host, strict=strict)

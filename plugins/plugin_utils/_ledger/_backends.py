@@ -35,6 +35,8 @@ from ._schema import POSTGRESQL_DIALECT, SQLITE_DIALECT, Dialect
 from ._url import POSTGRESQL, SQLITE, LedgerError, LedgerLocation
 
 DEFAULT_TIMEOUT = 30.0
+# Rows read from the database at a time by a streaming read.
+STREAM_BATCH = 1000
 # Any constant will do; it only has to be the same for every process upgrading the same database.
 _MIGRATION_LOCK_KEY = 315262
 
@@ -64,6 +66,16 @@ class Backend:
     def execute(self, conn: t.Any, sql: str, params: tuple[t.Any, ...]) -> t.Any:
         """Statements are written with ``?`` placeholders; values always travel as parameters."""
         return conn.execute(sql, params)
+
+    def stream(self, conn: t.Any, sql: str, params: tuple[t.Any, ...]) -> t.Iterator[tuple[list[str], list[t.Any]]]:
+        """(column names, a batch of rows) for each batch of the result of ``sql``, never the whole result at once."""
+        cursor = self.execute(conn, sql, params)
+        names = [d[0] for d in cursor.description]
+        while True:
+            batch = cursor.fetchmany(STREAM_BATCH)
+            if not batch:
+                return
+            yield names, batch
 
     def translating_errors(self) -> t.ContextManager[None]:
         """A context manager that turns the driver's errors into the ledger's."""
@@ -171,6 +183,23 @@ class PostgresBackend(Backend):
         if not params:
             return conn.execute(sql)
         return conn.execute(sql.replace('?', '%s'), params)
+
+    def stream(self, conn: t.Any, sql: str, params: tuple[t.Any, ...]) -> t.Iterator[tuple[list[str], list[t.Any]]]:
+        # psycopg's execute() reads the whole result into memory; stream() reads it as it comes (in chunks where
+        # libpq can, from version 17).
+        chunk = STREAM_BATCH if self._psycopg.pq.version() >= 170000 else 1
+        with conn.cursor() as cursor:
+            batch: list[t.Any] = []
+            names: list[str] = []
+            for row in cursor.stream(sql.replace('?', '%s') if params else sql, params or None, size=chunk):
+                if not names:
+                    names = [d[0] for d in cursor.description]
+                batch.append(row)
+                if len(batch) >= STREAM_BATCH:
+                    yield names, batch
+                    batch = []
+            if batch:
+                yield names, batch
 
     def connect(self, dry_run: bool) -> t.Any:
         with self.translating_errors():

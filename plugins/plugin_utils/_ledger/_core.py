@@ -36,6 +36,81 @@ TRANSFER_FIELDS = tuple(f for f in TransferRequest.__dataclass_fields__)
 OBSERVATION_FIELDS = ('host', 'hardware_id', 'license_server', 'serial', 'valid_to', 'temporary', 'observed_at')
 TABLES = ('transfers', 'observations', 'events')
 
+# Every lookup the ledger makes, by name, with example parameters: the code below uses the SQL registered here,
+# and the tests and the benchmark check each one's query plan (schema v4 gives every one of them an index).
+LOOKUPS: dict[str, tuple[str, tuple[t.Any, ...]]] = {}
+
+
+def _lookup(name: str, sql: str, example: tuple[t.Any, ...]) -> str:
+    LOOKUPS[name] = (sql, example)
+    return sql
+
+
+_HISTORY = _lookup('transfers of a CAL', 'SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence', ('CAL',))
+_LATEST_OF_CAL = _lookup('latest transfer of a CAL',
+                         'SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence DESC LIMIT 1', ('CAL',))
+_TRANSFER_BY_ID = _lookup('transfer by id', 'SELECT * FROM transfers WHERE id = ?', (1,))
+_REFERENCE_USED = _lookup('transfer of a CAL by reissue reference',
+                          'SELECT id FROM transfers WHERE cal_id = ? AND reissue_reference = ?', ('CAL', 'CH-1'))
+# CALs whose latest move ends at a target (a CAL that moved on from it no longer counts), from another source.
+_INCOMING = _lookup('CALs moving onto a target',
+                    'SELECT * FROM transfers AS t WHERE target_host = ? AND cal_id <> ? AND source_host <> ? '
+                    'AND sequence = (SELECT MAX(sequence) FROM transfers AS u WHERE u.cal_id = t.cal_id) '
+                    'ORDER BY id', ('pc2', 'CAL', 'pc1'))
+_INSERT_TRANSFER = _lookup(
+    'next sequence of a CAL (recording a transfer)',
+    'INSERT INTO transfers (%s, sequence, state, created_at, updated_at) VALUES (%s, '
+    '(SELECT COALESCE(MAX(sequence), 0) + 1 FROM transfers WHERE cal_id = ?), ?, ?, ?) RETURNING *'
+    % (', '.join(TRANSFER_FIELDS), ', '.join('?' * len(TRANSFER_FIELDS))),
+    tuple('CAL' if f == 'cal_id' else 'x' for f in TRANSFER_FIELDS) + ('CAL', 'source_cleared', 'now', 'now'))
+_RENEW_INTENT = _lookup('renewing an intent', 'UPDATE transfers SET backup_path = ?, backup_sha256 = ?, updated_at = ? '
+                        'WHERE id = ? RETURNING *', ('x', 'a' * 64, 'now', 1))
+_CLEAR_INTENT = _lookup('moving an intent on', 'UPDATE transfers SET state = ?, backup_path = ?, backup_sha256 = ?, '
+                        'updated_at = ? WHERE id = ? AND state = ? RETURNING *',
+                        ('source_cleared', 'x', 'a' * 64, 'now', 1, INTENT_STATE))
+_MARK = _lookup('marking a transfer', 'UPDATE transfers SET state = ?, reissue_reference = ?, updated_at = ?, '
+                'completed_at = ? WHERE id = ? AND state = ? RETURNING id',
+                ('completed', 'CH-1', 'now', 'now', 1, 'server_revoked'))
+_COMPLETE = _lookup('completing the transfers to a target',
+                    'UPDATE transfers SET state = ?, updated_at = ?, completed_at = ? '
+                    'WHERE target_host = ? AND state IN (?, ?) AND created_at <= ? RETURNING *',
+                    ('completed', 'now', 'now', 'pc2') + WAITING_FOR_TARGET + ('now',))
+_OBSERVATION_BY_ID = _lookup('observation by id', 'SELECT * FROM observations WHERE id = ?', (1,))
+_OBSERVATIONS_OF_HOST = _lookup('observations of a host',
+                                'SELECT * FROM observations WHERE host = ? ORDER BY observed_at, id', ('pc1',))
+# transfers(cal_id, host, state): (name, condition, example value) of each filter.
+_TRANSFER_FILTERS = (('CAL', 'cal_id = ?', 'CAL'), ('host', '(source_host = ? OR target_host = ?)', 'pc1'),
+                     ('state', 'state = ?', 'completed'))
+
+
+def _transfers_sql(filters: t.Sequence[tuple[str, str, t.Any]]) -> str:
+    return 'SELECT * FROM transfers%s ORDER BY id' % (
+        ' WHERE ' + ' AND '.join(condition for _name, condition, _example in filters) if filters else '')
+
+
+def _register_transfer_lookups() -> None:
+    """Each combination of the filters of transfers() is a lookup of its own; the state alone is not one (a
+    listing of a good part of the table, which a scan serves best)."""
+    for used in range(1, 2 ** len(_TRANSFER_FILTERS)):
+        filters = [f for bit, f in enumerate(_TRANSFER_FILTERS) if used & (1 << bit)]
+        if [name for name, _condition, _example in filters] == ['state']:
+            continue
+        _lookup('transfers by ' + ' and '.join(name for name, _condition, _example in filters), _transfers_sql(filters),
+                tuple(example for _name, condition, example in filters for _mark in range(condition.count('?'))))
+
+
+_register_transfer_lookups()
+# The inventory's picture: the latest row of each host (the one no later row of the same host follows), read
+# in the order of the v4 indexes. The last column (newer_id) is dropped.
+_LATEST = ('SELECT * FROM (SELECT r.*, LEAD(id) OVER (PARTITION BY %s ORDER BY %s) AS newer_id FROM %s AS r) '
+           'AS latest WHERE newer_id IS NULL')
+LATEST_KINDS = {
+    'transfer_out': _lookup('latest transfer from each host', _LATEST % ('source_host', 'id', 'transfers'), ()),
+    'transfer_in': _lookup('latest transfer to each host', _LATEST % ('target_host', 'id', 'transfers'), ()),
+    'license': _lookup('latest observation of each host', _LATEST % ('host', 'observed_at, id', 'observations'), ()),
+}
+_HOST_COLUMN = {'transfer_out': 'source_host', 'transfer_in': 'target_host', 'license': 'host'}
+
 
 class _Transaction:
     """Thin helpers over one connection inside BEGIN ... COMMIT."""
@@ -51,6 +126,11 @@ class _Transaction:
         cursor = self.run(sql, params)
         names = [d[0] for d in cursor.description]
         return [_clean(dict(zip(names, values))) for values in cursor.fetchall()]
+
+    def stream(self, sql: str, params: t.Sequence[t.Any] = ()) -> t.Iterator[Row]:
+        for names, batch in self._backend.stream(self._conn, sql, tuple(params)):
+            for values in batch:
+                yield _clean(dict(zip(names, values)))
 
     def one(self, sql: str, params: t.Sequence[t.Any] = ()) -> Row | None:
         found = self.rows(sql, params)
@@ -86,9 +166,14 @@ class Ledger:
         self._backend = backend_for(location)
         self._conn = self._backend.connect(dry_run)
         try:
-            if not dry_run and not self._is_current():
-                with self._transaction() as tx:
-                    self._upgrade(tx)
+            # A dry run upgrades an old ledger inside each of its (rolled-back) transactions instead.
+            self._upgrade_in_dry_run = False
+            if not self._is_current():
+                if dry_run:
+                    self._upgrade_in_dry_run = True
+                else:
+                    with self._transaction() as tx:
+                        self._upgrade(tx)
         except BaseException:
             self.close()
             raise
@@ -112,16 +197,21 @@ class Ledger:
     def _transaction(self, write: bool = True) -> t.Iterator[_Transaction]:
         tx = _Transaction(self._conn, self._backend)
         with self._backend.translating_errors():
-            tx.run(self._backend.begin_write if write or self.dry_run else self._backend.begin_read)
+            # A read of a current ledger (in a dry run too) never takes the write lock: on SQLite a reader
+            # streaming the inventory must not hold off the writers for as long as it takes.
+            tx.run(self._backend.begin_write if write or self._upgrade_in_dry_run else self._backend.begin_read)
+            ended = False
             try:
-                if self.dry_run:
+                if self._upgrade_in_dry_run:
                     self._upgrade(tx)
                 yield tx
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    tx.run('ROLLBACK')
-                raise
-            tx.run('ROLLBACK' if self.dry_run or not write else 'COMMIT')
+                ended = True
+                tx.run('ROLLBACK' if self.dry_run or not write else 'COMMIT')
+            finally:
+                # Whatever stopped the work (an error, a reader that stopped reading a stream): undo it.
+                if not ended:
+                    with contextlib.suppress(Exception):
+                        tx.run('ROLLBACK')
 
     def _upgrade(self, tx: _Transaction) -> int:
         """Bring the schema to CURRENT_VERSION inside ``tx``; returns the version found."""
@@ -215,8 +305,7 @@ class Ledger:
         if pending is not None:
             if (pending['backup_path'], pending['backup_sha256']) == (request.backup_path, request.backup_sha256):
                 return Outcome(False, pending)
-            record = tx.one('UPDATE transfers SET backup_path = ?, backup_sha256 = ?, updated_at = ? WHERE id = ? '
-                            'RETURNING *', (request.backup_path, request.backup_sha256, utc_now(), pending['id']))
+            record = tx.one(_RENEW_INTENT, (request.backup_path, request.backup_sha256, utc_now(), pending['id']))
             tx.event('transfer_intent_renewed', detail, record, request.source_host, request.operator)
             return Outcome(True, record)
         refusals = _refusals(tx, history, request, allow_multiple_to_target, names)
@@ -242,8 +331,7 @@ class Ledger:
         pending = _pending_intent(history, request)
         if pending is not None:
             record = tx.one(
-                'UPDATE transfers SET state = ?, backup_path = ?, backup_sha256 = ?, updated_at = ? '
-                'WHERE id = ? AND state = ? RETURNING *',
+                _CLEAR_INTENT,
                 ('source_cleared', request.backup_path or pending['backup_path'],
                  request.backup_sha256 or pending['backup_sha256'], utc_now(), pending['id'], INTENT_STATE))
             if record is None:
@@ -268,9 +356,7 @@ class Ledger:
         values = [getattr(request, f) for f in TRANSFER_FIELDS]
         # The sequence is allocated inside the locked transaction (see _lock); the unique index still holds.
         record = tx.one(
-            'INSERT INTO transfers (%s, sequence, state, created_at, updated_at) VALUES (%s, '
-            '(SELECT COALESCE(MAX(sequence), 0) + 1 FROM transfers WHERE cal_id = ?), ?, ?, ?) RETURNING *'
-            % (', '.join(TRANSFER_FIELDS), ', '.join('?' * len(TRANSFER_FIELDS))),
+            _INSERT_TRANSFER,
             values + [request.cal_id, state, now, now])
         if record is None:
             raise AssertionError('INSERT ... RETURNING returned no row')
@@ -294,14 +380,13 @@ class Ledger:
             _check_reference_unused(tx, current, reference)
         now = utc_now()
         updated = tx.value(
-            'UPDATE transfers SET state = ?, reissue_reference = ?, updated_at = ?, completed_at = ? '
-            'WHERE id = ? AND state = ? RETURNING id',
+            _MARK,
             (state, reference, now, now if state == 'completed' else current['completed_at'],
              current['id'], current['state']))
         if updated is None:
             # Someone moved it between our read and our write: read again.
             raise ConstraintViolation('transfer #%d changed concurrently' % current['id'])
-        record = tx.one('SELECT * FROM transfers WHERE id = ?', (current['id'],))
+        record = tx.one(_TRANSFER_BY_ID, (current['id'],))
         if record is None:
             raise AssertionError('transfer #%d vanished inside its own transaction' % current['id'])
         tx.event('transfer_marked', {'from': current['state'], 'to': state, 'reissue_reference': reference},
@@ -327,7 +412,7 @@ class Ledger:
                               values)
             if row_id is None:
                 continue
-            stored.append(t.cast(Row, tx.one('SELECT * FROM observations WHERE id = ?', (row_id,))))
+            stored.append(t.cast(Row, tx.one(_OBSERVATION_BY_ID, (row_id,))))
             tx.event('license_observed', {f: getattr(observation, f) for f in OBSERVATION_FIELDS},
                      host=observation.host, operator=operator)
             if not observation.temporary:
@@ -336,8 +421,7 @@ class Ledger:
 
     def _complete_transfers_to(self, tx: _Transaction, observation: Observation, operator: str | None) -> list[Row]:
         done = tx.rows(
-            'UPDATE transfers SET state = ?, updated_at = ?, completed_at = ? '
-            'WHERE target_host = ? AND state IN (?, ?) AND created_at <= ? RETURNING *',
+            _COMPLETE,
             ('completed', utc_now(), observation.observed_at, observation.host) + WAITING_FOR_TARGET
             + (observation.observed_at,))
         for record in done:
@@ -360,15 +444,27 @@ class Ledger:
 
     def transfers(self, cal_id: str | None = None, host: str | None = None, state: str | None = None) -> list[Row]:
         """Transfers, oldest first; ``host`` matches either end."""
-        where, params = _filters((('cal_id = ?', (cal_id,)), ('(source_host = ? OR target_host = ?)', (host, host)),
-                                  ('state = ?', (state,))))
+        given = [(f, value) for f, value in zip(_TRANSFER_FILTERS, (cal_id, host, state)) if value is not None]
+        params = [value for (_name, condition, _example), value in given for _mark in range(condition.count('?'))]
         with self._transaction(write=False) as tx:
-            return tx.rows('SELECT * FROM transfers%s ORDER BY id' % where, params)
+            return tx.rows(_transfers_sql([f for f, _value in given]), params)
 
     def observations(self, host: str | None = None) -> list[Row]:
-        where, params = _filters((('host = ?', (host,)),))
         with self._transaction(write=False) as tx:
-            return tx.rows('SELECT * FROM observations%s ORDER BY observed_at, id' % where, params)
+            if host is None:
+                return tx.rows('SELECT * FROM observations ORDER BY observed_at, id')
+            return tx.rows(_OBSERVATIONS_OF_HOST, (host,))
+
+    def latest_per_host(self) -> t.Iterator[tuple[str, str, Row]]:
+        """(host, kind, row) for the latest row of each kind of every host: ``transfer_out`` (its latest transfer
+        away), ``transfer_in`` (its latest transfer to it), ``license`` (its latest observation). Streamed from one
+        read transaction (one snapshot), kind after kind, each in host order; never the whole tables at once."""
+        with self._transaction(write=False) as tx:
+            for kind, sql in LATEST_KINDS.items():
+                column = _HOST_COLUMN[kind]
+                for row in tx.stream(sql):
+                    del row['newer_id']
+                    yield row[column], kind, row
 
     def events(self) -> list[Row]:
         with self._transaction(write=False) as tx:
@@ -378,13 +474,6 @@ class Ledger:
         if name not in TABLES:
             raise LedgerError('unknown ledger table %r (one of %s)' % (name, ', '.join(TABLES)))
         return {'transfers': self.transfers, 'observations': self.observations, 'events': self.events}[name]()
-
-
-def _filters(conditions: t.Iterable[tuple[str, tuple[t.Any, ...]]]) -> tuple[str, list[t.Any]]:
-    """WHERE clause (fixed SQL text) and parameters for the conditions whose values are given."""
-    used = [(sql, values) for sql, values in conditions if values[0] is not None]
-    params = [v for _sql, values in used for v in values]
-    return (' WHERE ' + ' AND '.join(sql for sql, _v in used) if used else ''), params
 
 
 def _same_transfer(history: list[Row], request: TransferRequest) -> Row | None:
@@ -398,7 +487,7 @@ def _same_transfer(history: list[Row], request: TransferRequest) -> Row | None:
 
 
 def _history(tx: _Transaction, cal_id: str) -> list[Row]:
-    return tx.rows('SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence', (cal_id,))
+    return tx.rows(_HISTORY, (cal_id,))
 
 
 def _pending_intent(history: list[Row], request: TransferRequest) -> Row | None:
@@ -432,11 +521,9 @@ def _refusals(tx: _Transaction, history: list[Row], request: TransferRequest, al
                             % (request.reissue_reference, names['reissue_reference'], used[0]['id'],
                                request.cal_id, used[0]['target_host']))
     if not allow_multiple_to_target:
-        # CALs whose latest move ends at this target (a CAL that moved on from it no longer counts), from
-        # another source: the CALs of one client (two views, two CALs) move to its replacement together.
-        incoming = tx.rows('SELECT * FROM transfers AS t WHERE target_host = ? AND cal_id <> ? AND source_host <> ? '
-                           'AND sequence = (SELECT MAX(sequence) FROM transfers AS u WHERE u.cal_id = t.cal_id) '
-                           'ORDER BY id', (request.target_host, request.cal_id, request.source_host))
+        # Only CALs from another source: the CALs of one client (two views, two CALs) move to its replacement
+        # together.
+        incoming = tx.rows(_INCOMING, (request.target_host, request.cal_id, request.source_host))
         if incoming:
             refusals.append('the target %s already receives %s; set %s to true to move another CAL onto it'
                             % (request.target_host, ', '.join(
@@ -448,10 +535,10 @@ def _refusals(tx: _Transaction, history: list[Row], request: TransferRequest, al
 
 def _find_transfer(tx: _Transaction, transfer_id: int | None, cal_id: str | None) -> Row:
     if transfer_id is not None:
-        found = tx.one('SELECT * FROM transfers WHERE id = ?', (transfer_id,))
+        found = tx.one(_TRANSFER_BY_ID, (transfer_id,))
         what = 'transfer #%d' % transfer_id
     else:
-        found = tx.one('SELECT * FROM transfers WHERE cal_id = ? ORDER BY sequence DESC LIMIT 1', (cal_id,))
+        found = tx.one(_LATEST_OF_CAL, (cal_id,))
         what = 'transfer of CAL %r' % cal_id
     if found is None:
         raise LedgerError('no %s in the ledger' % what)
@@ -472,8 +559,7 @@ def _check_state_change(current: Row, state: str, reference: str | None) -> None
 
 
 def _check_reference_unused(tx: _Transaction, current: Row, reference: str | None) -> None:
-    other = tx.one('SELECT id FROM transfers WHERE cal_id = ? AND reissue_reference = ?',
-                   (current['cal_id'], reference))
+    other = tx.one(_REFERENCE_USED, (current['cal_id'], reference))
     if other is not None:
         raise StateChangeRefused('Clearinghouse reissue reference %r already covers transfer #%d of CAL %r'
                                  % (reference, other['id'], current['cal_id']))

@@ -223,7 +223,18 @@ V3: tuple[Step, ...] = (
     _state_flow_triggers(TRANSITIONS),
 )
 
-MIGRATIONS: t.Mapping[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3}
+# v4: an index for every lookup the collection makes (see ``_core.LOOKUPS``): the transfers from a host (the
+# transfer role's query of a host was a full table scan), and the transfers to a host and the observations of a
+# host in the order the inventory's "latest of each host" reads them, so that it reads the index in order
+# instead of sorting the tables. No index on the state alone: a handful of states, so it would only be the
+# planner's wrong choice (SQLite, without statistics, took it over the CAL's index for "a CAL in a state").
+V4: tuple[Step, ...] = (
+    'CREATE INDEX transfers_by_source ON transfers (source_host, id)',
+    'CREATE INDEX transfers_latest_in ON transfers (target_host, id)',
+    'CREATE INDEX observations_latest ON observations (host, observed_at, id)',
+)
+
+MIGRATIONS: t.Mapping[int, tuple[Step, ...]] = {1: V1, 2: V2, 3: V3, 4: V4}
 CURRENT_VERSION = max(MIGRATIONS)
 
 

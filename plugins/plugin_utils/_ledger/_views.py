@@ -58,48 +58,40 @@ def write_private_file(path: str, content: str) -> bool:
     return True
 
 
-def host_view(transfers: t.Sequence[Row], observations: t.Sequence[Row], expiring_days: int,
-              now: datetime.datetime | None = None) -> dict[str, dict[str, t.Any]]:
-    """host -> {'vars': {...}, 'groups': [...]} from every host named in transfers or observations.
+# The host variable each kind of latest row (see Ledger.latest_per_host) becomes.
+HOST_VARIABLES = {'transfer_out': 'tscal_last_transfer_out', 'transfer_in': 'tscal_last_transfer_in',
+                  'license': 'tscal_license'}
 
-    vars: ``tscal_last_transfer_out`` / ``tscal_last_transfer_in`` (latest transfer from / to it),
-    ``tscal_license`` (latest observation). Groups: ``transferred_out`` (a CAL left it),
-    ``pending_reissue`` (target of a transfer waiting for a Clearinghouse reissue: reissue requested, or the
-    source cleared with no reissue reference yet), ``temporary_license``
-    (latest license is temporary), ``expiring`` (latest license ends within ``expiring_days``),
-    ``expired`` (it has ended).
+
+def host_facts(latest: t.Iterable[tuple[str, str, Row]], expiring_days: int,
+               now: datetime.datetime | None = None) -> t.Iterator[tuple[str, str, Row, list[str]]]:
+    """(host, variable, row, groups) for each (host, kind, row) of ``latest``, one at a time: each group
+    follows from one row, so no host has to be held back until all of its rows are read.
+
+    Variables: ``tscal_last_transfer_out`` / ``tscal_last_transfer_in`` (latest transfer from / to the host),
+    ``tscal_license`` (latest observation). Groups: ``transferred_out`` (a CAL left it), ``pending_reissue``
+    (target of a transfer waiting for a Clearinghouse reissue: reissue requested, or the source cleared with no
+    reissue reference yet), ``temporary_license`` (latest license is temporary), ``expiring`` (latest license
+    ends within ``expiring_days``), ``expired`` (it has ended).
     """
     now = now or _time.utc_now()
-    hosts: dict[str, dict[str, t.Any]] = {}
-
-    def entry(name: str) -> dict[str, t.Any]:
-        return hosts.setdefault(name, {'vars': {}, 'groups': []})
-
-    for transfer in transfers:  # oldest first, so the last assignment is the latest
-        entry(transfer['source_host'])['vars']['tscal_last_transfer_out'] = transfer
-        entry(transfer['target_host'])['vars']['tscal_last_transfer_in'] = transfer
-    for observation in sorted(observations, key=lambda o: (o['observed_at'], o['id'])):
-        entry(observation['host'])['vars']['tscal_license'] = observation
-    for view in hosts.values():
-        view['groups'] = _groups_of(view['vars'], expiring_days, now)
-    return hosts
+    for host, kind, row in latest:
+        yield host, HOST_VARIABLES[kind], row, _groups_of(kind, row, now, expiring_days)
 
 
-def _groups_of(host_vars: dict[str, t.Any], expiring_days: int, now: datetime.datetime) -> list[str]:
+def _groups_of(kind: str, row: Row, now: datetime.datetime, expiring_days: int) -> list[str]:
+    if kind == 'transfer_out':
+        return ['transferred_out']
+    if kind == 'transfer_in':
+        # Waiting for the Clearinghouse: a reissue asked for, or a cleared source with no reference recorded yet.
+        waiting = row['state'] == 'reissue_requested' or (row['state'] == 'source_cleared'
+                                                          and not row.get('reissue_reference'))
+        return ['pending_reissue'] if waiting else []
     groups = []
-    if 'tscal_last_transfer_out' in host_vars:
-        groups.append('transferred_out')
-    incoming = host_vars.get('tscal_last_transfer_in')
-    # Waiting for the Clearinghouse: a reissue asked for, or a cleared source with no reference recorded yet.
-    if incoming and (incoming['state'] == 'reissue_requested'
-                     or (incoming['state'] == 'source_cleared' and not incoming.get('reissue_reference'))):
-        groups.append('pending_reissue')
-    license_ = host_vars.get('tscal_license')
-    if license_:
-        if license_['temporary']:
-            groups.append('temporary_license')
-        if license_['valid_to']:
-            status = expiry_status(parse_timestamp(license_['valid_to']), now, expiring_days)
-            if status:
-                groups.append(status)
+    if row['temporary']:
+        groups.append('temporary_license')
+    if row['valid_to']:
+        status = expiry_status(parse_timestamp(row['valid_to']), now, expiring_days)
+        if status:
+            groups.append(status)
     return groups

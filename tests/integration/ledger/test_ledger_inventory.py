@@ -105,3 +105,30 @@ def test_hosts_known_only_to_the_ledger_are_in_their_own_group(
     assert 'steady' not in listed['ledger_only']['hosts']
     assert 'ungrouped' not in listed or not listed['ungrouped'].get('hosts')
     assert set(listed['expiring']['hosts']) == {'new-b', "o'brien \"pc\""}
+
+
+def test_list_shows_the_latest_of_each_host(ansible: t.Any, tmp_path: pathlib.Path, ledger_url: str) -> None:
+    with open_ledger(ledger_url) as ledger:
+        ledger.record_transfer(TransferRequest('CAL-A', 'pc1', 'pc2'))
+        ledger.record_transfer(TransferRequest('CAL-A', 'pc2', 'pc3', reissue_reference='CH-1'))
+        ledger.record_transfer(TransferRequest('CAL-B', 'pc1', 'pc3'), allow_multiple_to_target=True)
+        ledger.record_observations([
+            Observation('pc3', serial='LATER', observed_at='2026-03-01', valid_to=_days_from_now(400)),
+            Observation('pc3', serial='EARLIER', observed_at='2026-02-01', temporary=True, valid_to=_days_from_now(5)),
+            Observation('pc2', serial='TIE-1', observed_at='2026-03-01', valid_to=_days_from_now(-1)),
+            Observation('pc2', serial='TIE-2', observed_at='2026-03-01', valid_to=_days_from_now(400)),
+        ])
+    run = ansible('ansible-inventory', '-i', _config(tmp_path, ledger_url), '--list')
+    assert run.returncode == 0, run.stdout + run.stderr
+    listed = unwrap_unsafe(json.loads(run.stdout))
+    hostvars = listed['_meta']['hostvars']
+    assert hostvars['pc1']['tscal_last_transfer_out']['cal_id'] == 'CAL-B'
+    assert hostvars['pc2']['tscal_last_transfer_out']['cal_id'] == 'CAL-A'
+    assert hostvars['pc3']['tscal_last_transfer_in']['cal_id'] == 'CAL-B'
+    assert hostvars['pc3']['tscal_license']['serial'] == 'LATER'
+    assert hostvars['pc2']['tscal_license']['serial'] == 'TIE-2'  # the same moment: the one recorded last
+    # Groups follow the latest rows only: pc3's earlier temporary license, pc2's other license of that moment.
+    assert 'temporary_license' not in listed and 'expired' not in listed
+    assert set(listed['transferred_out']['hosts']) == {'pc1', 'pc2'}
+    # pc2's latest incoming transfer is still its first (cleared source, no reissue reference recorded).
+    assert set(listed['pending_reissue']['hosts']) == {'pc2', 'pc3'}

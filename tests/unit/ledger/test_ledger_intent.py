@@ -8,7 +8,7 @@ import typing as t
 import pytest
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
-    MIGRATIONS, Ledger, LedgerError, TransferRefused, TransferRequest, open_ledger, render)
+    CURRENT_VERSION, MIGRATIONS, Ledger, LedgerError, TransferRefused, TransferRequest, open_ledger, render)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger._schema import (
     POSTGRESQL_DIALECT, SQLITE_DIALECT)
 
@@ -103,7 +103,7 @@ def test_v2_ledger_is_upgraded_to_the_intent_schema(ledger_url: str, raw_db: t.A
         db.execute(insert, ('NEW', 'pc4', 'pc5', 'intent_recorded', 't3', 't3', 1, None))
     db.close()
     with open_ledger(ledger_url) as ledger:
-        assert ledger.schema_version() == 3
+        assert ledger.schema_version() == CURRENT_VERSION
         rows = ledger.transfers()
         assert [(r['id'], r['cal_id'], r['state'], r['sequence']) for r in rows] == \
             [(1, 'OLD', 'source_cleared', 1), (2, 'OLD', 'reissue_requested', 2)]

@@ -19,7 +19,7 @@ def transfer(cal: str = 'CAL-1', source: str = 'pc-old', target: str = 'pc-new',
 
 
 def test_new_ledger_has_current_schema(ledger: Ledger) -> None:
-    assert ledger.schema_version() == CURRENT_VERSION == 3
+    assert ledger.schema_version() == CURRENT_VERSION == 4
 
 
 def test_transfer_is_stored_with_all_fields(ledger: Ledger) -> None:

@@ -51,7 +51,7 @@ def _v1_ledger(url: str, raw_db: t.Any) -> None:
 def test_v1_ledger_is_upgraded_in_place(ledger_url: str, raw_db: t.Any) -> None:
     _v1_ledger(ledger_url, raw_db)
     with open_ledger(ledger_url) as ledger:
-        assert ledger.schema_version() == 3
+        assert ledger.schema_version() == 4
         [old] = ledger.transfers()
         assert (old['cal_id'], old['state'], old['sequence'], old['reissue_reference']) == \
             ('OLD-CAL', 'server_revoked', 1, None)
@@ -62,20 +62,20 @@ def test_v1_ledger_is_upgraded_in_place(ledger_url: str, raw_db: t.Any) -> None:
         assert ledger.record_transfer(TransferRequest('OLD-CAL', 'pc2', 'pc3', reissue_reference='CH-1')).changed
         assert ledger.mark('completed', transfer_id=1).changed
     versions = raw_db().execute('SELECT version FROM schema_version ORDER BY version')
-    assert versions == [(1,), (2,), (3,)]
+    assert versions == [(1,), (2,), (3,), (4,)]
 
 
 def test_dry_run_does_not_upgrade_a_v1_ledger(ledger_url: str, raw_db: t.Any) -> None:
     _v1_ledger(ledger_url, raw_db)
     with open_ledger(ledger_url, dry_run=True) as dry:
-        assert dry.schema_version() == 3
+        assert dry.schema_version() == 4
         assert dry.record_transfer(TransferRequest('OLD-CAL', 'pc2', 'pc3', reissue_reference='CH-1')).changed
     assert raw_db().execute('SELECT MAX(version) FROM schema_version') == [(1,)]
 
 
 def test_newer_schema_is_refused(ledger_url: str, ledger: Ledger, raw_db: t.Any) -> None:
     raw_db().execute('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)', (99, 'later'))
-    with pytest.raises(LedgerError, match='schema version 99; this collection knows up to 3'):
+    with pytest.raises(LedgerError, match='schema version 99; this collection knows up to 4'):
         open_ledger(ledger_url)
 
 

@@ -32,7 +32,7 @@ def test_the_window_is_the_callers() -> None:
 def test_the_ledger_inventory_follows_the_rule_and_the_report_the_default() -> None:
     """A license ending 20 days out is expiring under the default window and not under 14 days."""
     ends = NOW + datetime.timedelta(days=20)
-    host_vars = {'tscal_license': {'temporary': False, 'valid_to': ends.strftime('%Y-%m-%dT%H:%M:%SZ')}}
-    assert 'expiring' in _views._groups_of(host_vars, _expiry.DEFAULT_EXPIRING_DAYS, NOW)
-    assert 'expiring' not in _views._groups_of(host_vars, 14, NOW)
+    license_row = {'temporary': False, 'valid_to': ends.strftime('%Y-%m-%dT%H:%M:%SZ')}
+    assert 'expiring' in _views._groups_of('license', license_row, NOW, _expiry.DEFAULT_EXPIRING_DAYS)
+    assert 'expiring' not in _views._groups_of('license', license_row, NOW, 14)
     assert _report.DEFAULT_EXPIRING_DAYS == _expiry.DEFAULT_EXPIRING_DAYS
