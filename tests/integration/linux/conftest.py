@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import pathlib
 import shutil
 import subprocess
@@ -58,6 +59,12 @@ class LinuxLab:
                               stdin=subprocess.DEVNULL, timeout=900, check=False)
         return Run(argv, proc.returncode, proc.stdout, proc.stderr)
 
+    def seed(self, host: str, layout: str, data: bytes, *, extra: str | None = None, hostname: str | None = None,
+             xdg_config_home: pathlib.Path | None = None, mode: int | None = None) -> pathlib.Path:
+        owner = self.ssh.user(host, extra).pw_name
+        return seed(self.homes(host)[owner], layout, hostname or host, data, owner=owner,
+                    xdg_config_home=xdg_config_home, mode=mode)
+
     def write_playbook(self, name: str, text: str) -> pathlib.Path:
         path = self.workdir / name
         path.write_text(text)
@@ -86,3 +93,29 @@ def linux_lab(ssh_lab: SshLab, tmp_path: pathlib.Path) -> LinuxLab:
     lab = LinuxLab(ssh_lab, tmp_path)
     lab.wipe_stores()
     return lab
+
+
+def seed(home: pathlib.Path, layout: str, hostname: str, data: bytes, *, owner: str,
+         xdg_config_home: pathlib.Path | None = None, mode: int | None = None) -> pathlib.Path:
+    """A licence file where (and as) the real client writes it: the folders and the file owned by the user,
+    FreeRDP's 0644, rdesktop's 0600 (tests/integration/linux/test_rdp_license_peer.py proves these)."""
+    from ansible_collections.tslicensing.cal.plugins.module_utils import _linux_license_files as files
+    entry = pwd.getpwnam(owner)
+    if layout == 'freerdp':
+        folder, name, default_mode = (xdg_config_home or home / '.config') / 'freerdp' / 'licenses', \
+            files.freerdp_file_name(hostname), 0o644
+    elif layout == 'rdesktop':
+        folder, name, default_mode = home / '.local' / 'share' / 'rdesktop' / 'licenses', \
+            files.rdesktop_file_name(hostname), 0o600
+    else:
+        folder, name, default_mode = home / '.rdesktop', 'licence.%s' % hostname, 0o600
+    folder.mkdir(parents=True, exist_ok=True)
+    current = folder
+    while current != home:
+        os.chown(current, entry.pw_uid, entry.pw_gid)
+        current = current.parent
+    path = folder / name
+    path.write_bytes(data)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    path.chmod(default_mode if mode is None else mode)
+    return path
