@@ -99,15 +99,20 @@ def store_folders(home, xdg_config_home=None):
 
     ``xdg_config_home`` is the user's ``XDG_CONFIG_HOME`` when known; the default ``~/.config`` is listed
     as well, since the same user may run FreeRDP with and without it.
+
+    ``base`` is the folder the path starts from (the home, or a custom ``XDG_CONFIG_HOME``): nothing
+    between it and the licence folder may be a symbolic link.
     """
-    config_homes = [os.path.join(home, '.config')]
-    if xdg_config_home and os.path.normpath(xdg_config_home) != os.path.normpath(config_homes[0]):
-        config_homes.insert(0, os.path.normpath(xdg_config_home))
-    folders = [{'client': FREERDP, 'layout': 'freerdp', 'path': os.path.join(config, 'freerdp', 'licenses')}
-               for config in config_homes]
-    folders.append({'client': RDESKTOP, 'layout': 'rdesktop',
+    config_homes = [(home, os.path.join(home, '.config'))]
+    if xdg_config_home and os.path.normpath(xdg_config_home) != os.path.normpath(config_homes[0][1]):
+        xdg = os.path.normpath(xdg_config_home)
+        config_homes.insert(0, (home if xdg.startswith(home.rstrip(os.sep) + os.sep) else xdg, xdg))
+    folders = [{'client': FREERDP, 'layout': 'freerdp', 'base': base,
+                'path': os.path.join(config, 'freerdp', 'licenses')} for base, config in config_homes]
+    folders.append({'client': RDESKTOP, 'layout': 'rdesktop', 'base': home,
                     'path': os.path.join(home, '.local', 'share', 'rdesktop', 'licenses')})
-    folders.append({'client': RDESKTOP, 'layout': 'rdesktop-legacy', 'path': os.path.join(home, '.rdesktop')})
+    folders.append({'client': RDESKTOP, 'layout': 'rdesktop-legacy', 'base': home,
+                    'path': os.path.join(home, '.rdesktop')})
     return folders
 
 
@@ -188,7 +193,7 @@ def license_file(path, users):
     for user in users:
         for folder in store_folders(user['home'], user['xdg_config_home']):
             if folder['path'] == folder_path and is_license_name(folder['layout'], file_name):
-                _no_link_below(user['home'], folder_path)
+                _no_link_below(folder['base'], folder_path)
                 return user, folder
     raise LicenseFileError('refusing %s: it is not a licence file in a FreeRDP or rdesktop licence folder of '
                            'the users %s' % (path, ', '.join(user['name'] for user in users) or '(none)'))
@@ -299,10 +304,14 @@ def remove(path, sha256, users, nonce):
 
 
 # -- restoring ------------------------------------------------------------------------------------------
-def _make_folders(user, folder_path):
-    """The folders from the home down to ``folder_path``, the missing ones made 0700 and owned by the user."""
-    relative = os.path.relpath(folder_path, user['home'])
-    current = user['home']
+def _make_folders(user, folder):
+    """The folders from the base (the home) down to the licence folder, the missing ones made 0700 and owned
+    by the user."""
+    folder_path = folder['path']
+    if not os.path.isdir(folder['base']):
+        raise LicenseFileError('%s does not exist: nothing is restored below it' % folder['base'])
+    relative = os.path.relpath(folder_path, folder['base'])
+    current = folder['base']
     made = []
     for part in relative.split(os.sep):
         current = os.path.join(current, part)
@@ -312,7 +321,7 @@ def _make_folders(user, folder_path):
         os.chown(current, user['uid'], user['gid'])
         os.chmod(current, FOLDER_MODE)
         made.append(current)
-    _no_link_below(user['home'], folder_path)
+    _no_link_below(folder['base'], folder_path)
     return made
 
 
@@ -338,7 +347,7 @@ def restore(item, users, nonce):
             return {'changed': False, 'folders_made': [], 'file': current}
         raise LicenseFileError('%s exists and differs from the backup: remove it first (state=absent backs it up)'
                                % path)
-    made = _make_folders(user, folder['path'])
+    made = _make_folders(user, folder)
     temporary = os.path.join(folder['path'], '.tscal-restore-%s' % nonce)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
     try:

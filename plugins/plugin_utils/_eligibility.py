@@ -43,12 +43,13 @@ SERVER_FAMILIES: tuple[str, ...] = (
     'windows_server_2003', 'windows_server_2008', 'windows_server_2008_r2', 'windows_server_2012',
     'windows_server_2012_r2', 'windows_server_2016', 'windows_server_2019', 'windows_server_2022',
     'windows_server_2025', 'windows_server')
-OTHER_FAMILIES: tuple[str, ...] = ('windows_ce', 'non_windows')
+# 'linux': Linux thin clients (FreeRDP, rdesktop); every one needs a purchased CAL, none has a built-in one.
+OTHER_FAMILIES: tuple[str, ...] = ('windows_ce', 'non_windows', 'linux')
 FAMILIES: tuple[str, ...] = CLIENT_FAMILIES + SERVER_FAMILIES + OTHER_FAMILIES
 
 _MODERN_SERVERS = ('2008', '2008R2', '2012', '2012R2', '2016', '2019', '2022', '2025')
 _NT6_AND_LATER_CLIENTS = ('windows_vista', 'windows_7', 'windows_8', 'windows_8_1', 'windows_10', 'windows_11')
-_PRE_W2K_AND_NON_WINDOWS = ('windows_3x', 'windows_9x', 'windows_nt4', 'windows_ce', 'non_windows')
+_PRE_W2K_AND_NON_WINDOWS = ('windows_3x', 'windows_9x', 'windows_nt4', 'windows_ce', 'non_windows', 'linux')
 
 # Source names, written once so every row cites them the same way.
 KB_315262 = 'KB 315262 (How to transfer Terminal Services CAL from one client computer to another)'
@@ -298,7 +299,7 @@ _FAMILY_NAMES = {
     'windows_server_2012': 'Windows Server 2012', 'windows_server_2012_r2': 'Windows Server 2012 R2',
     'windows_server_2016': 'Windows Server 2016', 'windows_server_2019': 'Windows Server 2019',
     'windows_server_2022': 'Windows Server 2022', 'windows_server_2025': 'Windows Server 2025',
-    'windows_server': 'Windows Server', 'windows_ce': 'Windows CE', 'non_windows': 'non-Windows client',
+    'windows_server': 'Windows Server', 'windows_ce': 'Windows CE', 'non_windows': 'non-Windows client', 'linux': 'Linux thin client',
 }
 # NT 5.x/6.x: version -> (client family, server family). 5.0 is the same family for both products.
 _NT_FAMILIES = {

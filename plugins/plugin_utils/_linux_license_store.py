@@ -87,7 +87,7 @@ def views(entries: t.Iterable[t.Mapping[str, t.Any]], now: t.Any = None) -> dict
     return {str(entry['path']): store_view(entry, now) for entry in entries}
 
 
-def decode_home(home: str, hostnames: t.Iterable[str] = (), *, xdg_config_home: str | None = None,
+def discover_home(home: str, hostnames: t.Iterable[str] = (), *, xdg_config_home: str | None = None,
                 user: str | None = None, now: t.Any = None) -> list[dict[str, t.Any]]:
     """Every licence file the two clients keep under ``home`` (read here), decoded, sorted by path.
 
@@ -112,11 +112,11 @@ def decode_home(home: str, hostnames: t.Iterable[str] = (), *, xdg_config_home: 
 
 def discover(homes: t.Iterable[t.Mapping[str, t.Any]], hostnames: t.Iterable[str] = (), *,
              now: t.Any = None) -> list[dict[str, t.Any]]:
-    """``decode_home`` over several users: each item of ``homes`` has ``home`` and optionally ``user``
+    """``discover_home`` over several users: each item of ``homes`` has ``home`` and optionally ``user``
     and ``xdg_config_home``."""
     found: list[dict[str, t.Any]] = []
     for item in homes:
-        found.extend(decode_home(item['home'], hostnames, xdg_config_home=item.get('xdg_config_home'),
+        found.extend(discover_home(item['home'], hostnames, xdg_config_home=item.get('xdg_config_home'),
                                  user=item.get('user'), now=now))
     return found
 

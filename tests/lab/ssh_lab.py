@@ -6,7 +6,7 @@ The lab host ``thin01`` is the Unix user ``<prefix>-thin01`` (a home of its own,
 '*'``) logging in to an sshd on 127.0.0.1 with a key made for this lab only; a NOPASSWD sudoers entry per
 user gives it ``become`` (root), the way a thin-client fleet's service account works. /etc/passwd is shared
 by all lab hosts, so each host's inventory names the users whose homes are "its" homes
-(``linux_client_license_users``): discovery on a lab host never wanders into another lab host's home.
+(``tscal_linux_users``): discovery on a lab host never wanders into another lab host's home.
 
     with SshLab(workdir, ['thin01', 'thin02'], extra_users={'thin02': ['kiosk']}) as lab:
         lab.write_inventory(path)           # ansible.builtin.ssh, become via sudo, known host keys
@@ -205,9 +205,9 @@ class SshLab:
             'ansible_python_interpreter': '/usr/bin/python3',
             'tscal_client_platform': 'linux',
             # The homes this lab host owns (others on this machine belong to other lab hosts).
-            'linux_client_license_users': self.unix_users(host),
+            'tscal_linux_users': self.unix_users(host),
             # The name the host's RDP clients send (their /client-hostname or -n): what the licence files hash.
-            'linux_client_license_hostnames': [host],
+            'tscal_linux_hostnames': [host],
         }
 
     def inventory(self, group: str = 'linux_thin_clients') -> dict[str, t.Any]:

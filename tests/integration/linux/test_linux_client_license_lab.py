@@ -32,8 +32,8 @@ def licence(machine: str, serial: int, *, temporary: bool = False) -> bytes:
 
 
 def playbook(lab, state: str, **options) -> pathlib.Path:
-    args = dict({'state': state, 'users': '{{ linux_client_license_users }}',
-                 'hostnames': '{{ linux_client_license_hostnames }}', 'backup_dir': str(lab.workdir / 'backups')},
+    args = dict({'state': state, 'users': '{{ tscal_linux_users }}',
+                 'hostnames': '{{ tscal_linux_hostnames }}', 'backup_dir': str(lab.workdir / 'backups')},
                 **options)
     return lab.write_playbook('%s.yml' % state, '''
 - hosts: linux_thin_clients
@@ -66,7 +66,7 @@ def test_query_reset_restore_on_real_ssh_hosts(linux_lab) -> None:
     before = snapshot([path for paths in files.values() for path in paths])
     inventory = json.loads(linux_lab.inventory.read_text())
     kiosk = ssh.user('thin02', 'kiosk')
-    inventory['all']['children']['linux_thin_clients']['hosts']['thin02']['linux_client_license_users'] = [
+    inventory['all']['children']['linux_thin_clients']['hosts']['thin02']['tscal_linux_users'] = [
         ssh.login('thin02'), {'name': kiosk.pw_name, 'xdg_config_home': str(kiosk_xdg)}]
     linux_lab.inventory.write_text(json.dumps(inventory))
 
@@ -186,7 +186,7 @@ def test_the_host_module_refuses_every_path_outside_the_licence_folders(linux_la
     - name: Remove %d
       tslicensing.cal.linux_license_files:
         operation: remove
-        users: "{{ linux_client_license_users }}"
+        users: "{{ tscal_linux_users }}"
         files: [{path: %s, sha256: "%s"}]
       ignore_errors: true
 ''' % (index, json.dumps(path), hashlib.sha256(b'keep me').hexdigest())

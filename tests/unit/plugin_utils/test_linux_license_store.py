@@ -14,6 +14,7 @@ import license_factory
 import pytest
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _linux_license_store as store
+from ansible_collections.tslicensing.cal.plugins.module_utils import _linux_license_files as files
 
 # Written by the real clients for /client-hostname:thin01 and -n thin01.
 FREERDP_THIN01 = '7177b44cf0c1fa06b4f3546f017e286314848312.cal'
@@ -89,7 +90,7 @@ def test_reports_oversized_and_undecodable_files(tmp_path: pathlib.Path, blob: b
     folder = home / '.local' / 'share' / 'rdesktop' / 'licenses'
     put(folder / ('11' * 20 + '.cal'), b'\x00' * 10)
     put(folder / ('22' * 20 + '.cal'), blob)
-    monkeypatch.setattr(store, 'MAX_LICENSE_BYTES', len(blob) - 1)
+    monkeypatch.setattr(files, 'MAX_LICENSE_BYTES', len(blob) - 1)  # the host-side reader's limit
     garbage, oversized = store.discover_home(str(home))
     assert garbage['license']['status'] == 'undecodable' and garbage['client_hostname'] is None
     assert oversized['error'] == 'larger than %d bytes: not read' % (len(blob) - 1)
