@@ -26,6 +26,7 @@ import os
 import pathlib
 import pwd
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -186,12 +187,13 @@ class SshLab:
         return ['-o', 'UserKnownHostsFile=%s' % (self.workdir / 'known_hosts'), '-o', 'StrictHostKeyChecking=yes',
                 '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes']
 
-    def ssh(self, host: str, argv: t.Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def ssh(self, host: str, argv: t.Sequence[str], *, check: bool = True, stdin: str | None = None,
+            timeout: int = 60) -> subprocess.CompletedProcess[str]:
         """``argv`` run on the lab host over SSH as its login user (argv quoted for the remote shell)."""
-        import shlex
         return subprocess.run(['ssh', *self.ssh_options(), '-i', str(self.key), '-p', str(self.port),
                                '%s@127.0.0.1' % self.login(host), shlex.join(argv)],
-                              capture_output=True, text=True, check=check, stdin=subprocess.DEVNULL, timeout=60)
+                              capture_output=True, text=True, check=check, timeout=timeout,
+                              **({'input': stdin} if stdin is not None else {'stdin': subprocess.DEVNULL}))
 
     def host_vars(self, host: str) -> dict[str, t.Any]:
         return {
