@@ -57,6 +57,8 @@ def test_a_linux_source_transfers_its_cal_and_a_restore_then_refuses_it(linux_la
     result = run.result('thin01', 'tslicensing.cal.transfer : Back up, record the intent in the ledger, and remove '
                                   'the Linux source\'s licence files')
     assert result['module_executions'] == 2
+    query = run.result('thin01', 'tslicensing.cal.transfer : Read the licence files the Linux source holds')
+    assert query['module_executions'] == 1  # and no eligibility round trip: a Linux client's family is declared
     assert result['views'][str(source)]['intent'][0]['cal_id'] == row['cal_id']
 
     again = linux_lab.playbook('playbooks/transfer.yml', extra)
