@@ -125,24 +125,12 @@ def seed(home: pathlib.Path, layout: str, hostname: str, data: bytes, *, owner: 
 def xvfb_display() -> t.Iterator[str]:
     """A private Xvfb for the real clients (both open their X display before connecting); a free number.
     Without -auth it takes local connections from every user, as the lab hosts' users need."""
+    import thin_client_lab
     for tool in ('Xvfb', 'xfreerdp', 'rdesktop'):
         if not shutil.which(tool):
             pytest.fail('%s is not installed: run scripts/setup.sh (Debian xvfb, freerdp2-x11, rdesktop)' % tool)
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(['Xvfb', '-displayfd', str(write_end), '-nolisten', 'tcp', '-screen', '0',
-                               '800x600x24'], pass_fds=(write_end,), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    os.close(write_end)
+    server, display = thin_client_lab.start_xvfb()
     try:
-        with os.fdopen(read_end) as pipe:
-            number = pipe.readline().strip()
-        if not number.isdigit():
-            pytest.fail('Xvfb did not start (exit code %s)' % server.poll())
-        yield ':%s' % number
+        yield display
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        thin_client_lab.stop_process(server)

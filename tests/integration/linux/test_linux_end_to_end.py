@@ -16,38 +16,21 @@ import os
 import pathlib
 import stat
 import struct
-import time
 import typing as t
 
 import pytest
 
+import thin_client_lab
 from rdp_license_peer import LicensePeer
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = 'Peer-Must-Not-Log-This-7'
-RECORD_WAIT_SECONDS = 30
 HWID = {'freerdp': lambda host: struct.pack('<I', 0x04010000) + hashlib.md5(host.encode()).digest(),
         'rdesktop': lambda host: struct.pack('<I', 2) + host.encode()[:16].ljust(16, b'\x00')}
 
 
 def connect(lab, peer: LicensePeer, display: str, host: str, client: str) -> dict[str, t.Any]:
-    """One connection of the lab host's login user with the real client, run on the host over SSH."""
-    if client == 'freerdp':
-        argv = ['xfreerdp', '/v:127.0.0.1:%d' % peer.port, '/u:x', '/p:%s' % PASSWORD, '/cert:ignore',
-                '/client-hostname:%s' % host]
-        stdin = ''
-    else:
-        argv = ['rdesktop', '-n', host, '-u', 'x', '-p', PASSWORD, '127.0.0.1:%d' % peer.port]
-        stdin = 'yes\n'  # rdesktop asks whether to trust the peer's self-signed certificate
-    before = len(peer.records())
-    lab.ssh.ssh(host, ['env', 'DISPLAY=%s' % display, *argv], check=False, stdin=stdin, timeout=90)
-    deadline = time.monotonic() + RECORD_WAIT_SECONDS
-    while len(peer.records()) == before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    records = peer.records()[before:]
-    assert len(records) == 1, records
-    return records[0]
+    return thin_client_lab.connect(lab.ssh, peer, display, host, client)
 
 
 def licence_files(home: pathlib.Path) -> dict[str, tuple[bytes, int, int, int]]:
@@ -127,4 +110,4 @@ def test_connect_audit_reset_ask_again_restore_present_again(linux_lab, xvfb_dis
             assert record['event'] == 'license_info', record
             assert base64.b64decode(record['license_b64']) in [data for data, *_rest in stored.values()]
             assert record['answer'] == 'STATUS_VALID_CLIENT'
-        assert PASSWORD not in peer.log_path.read_text(encoding='utf-8')
+        assert thin_client_lab.PASSWORD not in peer.log_path.read_text(encoding='utf-8')
