@@ -22,7 +22,7 @@ options:
   operation:
     description:
       - V(scan) lists every licence file with its bytes (base64), sha256, owner and mode.
-      - V(remove) removes each file of O(files) that still has its O(files[].sha256), after renaming it aside
+      - V(remove) removes each file of O(files) that still has its C(sha256), after renaming it aside
         within its folder so that what is hashed is what is removed.
       - V(restore) writes each file of O(files) with its bytes, owner and mode, creating missing folders
         (0700, owned by the user); an existing identical file is left, a different one fails.

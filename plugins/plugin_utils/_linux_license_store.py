@@ -27,9 +27,7 @@ import os
 import typing as t
 
 from ..module_utils import _linux_license_files as _files
-from ..module_utils._linux_license_files import (  # noqa: F401  (re-exported: one place for each fact)
-    FREERDP, MAX_LICENSE_BYTES, RDESKTOP, RDESKTOP_SALT, freerdp_file_name, hostname_candidates,
-    rdesktop_file_name, store_folders)
+from ..module_utils._linux_license_files import MAX_LICENSE_BYTES, hostname_candidates
 from . import _client_license, _license_decoder, _private_files, _transfer
 
 BACKUP_SUFFIX = '.cal'
@@ -88,7 +86,7 @@ def views(entries: t.Iterable[t.Mapping[str, t.Any]], now: t.Any = None) -> dict
 
 
 def discover_home(home: str, hostnames: t.Iterable[str] = (), *, xdg_config_home: str | None = None,
-                user: str | None = None, now: t.Any = None) -> list[dict[str, t.Any]]:
+                  user: str | None = None, now: t.Any = None) -> list[dict[str, t.Any]]:
     """Every licence file the two clients keep under ``home`` (read here), decoded, sorted by path.
 
     Each entry: ``client`` (freerdp | rdesktop), ``layout`` (freerdp | rdesktop | rdesktop-legacy),
@@ -117,7 +115,7 @@ def discover(homes: t.Iterable[t.Mapping[str, t.Any]], hostnames: t.Iterable[str
     found: list[dict[str, t.Any]] = []
     for item in homes:
         found.extend(discover_home(item['home'], hostnames, xdg_config_home=item.get('xdg_config_home'),
-                                 user=item.get('user'), now=now))
+                                   user=item.get('user'), now=now))
     return found
 
 
