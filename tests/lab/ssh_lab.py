@@ -28,6 +28,7 @@ import pwd
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -170,11 +171,41 @@ class SshLab:
         for entry in self._sudoers:
             entry.unlink(missing_ok=True)
         self._sudoers = []
+        self._end_sessions()
         for name in reversed(self._users):
-            # the users' sessions are over with sshd; -r removes the home and mail spool
+            # -r removes the home and mail spool
             subprocess.run(['userdel', '-r', '-f', name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            check=False)
         self._users = []
+
+    def _end_sessions(self) -> None:
+        """End what still runs as a lab user: the sessions an SSH client's ControlPersist master keeps open
+        outlive the listening sshd. Only processes of this lab's own users, each by its pid."""
+        uids = set()
+        for name in self._users:
+            try:
+                uids.add(pwd.getpwnam(name).pw_uid)
+            except KeyError:
+                continue
+        for _round in range(50):
+            left = []
+            for entry in pathlib.Path('/proc').iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    owner = entry.stat().st_uid
+                except OSError:
+                    continue
+                if owner in uids:
+                    left.append(int(entry.name))
+            if not left:
+                return
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGTERM if _round < 25 else signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.1)
 
     def __enter__(self) -> 'SshLab':
         return self.start()
