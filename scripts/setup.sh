@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything this repository needs on a fresh Debian machine, idempotently:
-#   - Debian packages: Wine (the lab's Windows stand-in) and, for the tests, PostgreSQL, FreeRDP, rdesktop, Xvfb;
+#   - Debian packages: Wine (the lab's Windows stand-in) and, for the tests, PostgreSQL, FreeRDP, rdesktop, Xvfb,
+#     OpenSSH's server and sudo (the Linux thin-client lab);
 #   - a virtualenv in .venv with the controller and test Python packages;
 #   - a link that makes this checkout importable as ansible_collections.tslicensing.cal.
 # Safe to run again: every step checks before it acts. Prints where things went.
@@ -50,6 +51,9 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)   # ansible-test 
 command -v xfreerdp >/dev/null 2>&1 || missing+=(freerdp2-x11)
 command -v rdesktop >/dev/null 2>&1 || missing+=(rdesktop)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+# ...reached over real SSH on loopback: the tests start their own sshd, and become uses sudo.
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 if [ ${#missing[@]} -gt 0 ]; then
   need_root_for_apt "${missing[@]}"
   apt_install "${missing[@]}"

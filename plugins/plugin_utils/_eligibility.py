@@ -82,6 +82,8 @@ OS_FAMILIES: tuple[OsRow, ...] = (
     OsRow('windows_server', 'Windows Server', 'server'),
     OsRow('windows_ce', 'Windows CE', 'other', declared_name=r'windows\s*(ce|embedded\s+compact)'),
     OsRow('non_windows', 'non-Windows client', 'other'),
+    # Linux thin clients (FreeRDP, rdesktop): every one needs a purchased CAL, none has a built-in one.
+    OsRow('linux', 'Linux thin client', 'other', declared_name=r'\blinux\b'),
 )
 
 

@@ -153,3 +153,15 @@ def test_ledger_groups_join_the_real_hosts(tmp_path: pathlib.Path) -> None:
 def test_example_files_are_yaml_ansible_loads() -> None:
     for path in EXAMPLE.rglob('*.yml'):
         assert load_yaml(path) is not None, path
+
+
+def test_linux_thin_clients_use_ssh_become_and_the_linux_platform(listing: dict[str, t.Any]) -> None:
+    hostvars = listing['_meta']['hostvars']
+    thin = _members(listing, 'linux_thin_clients')
+    assert len(thin) >= 2 and not thin & _members(listing, 'windows')
+    for host in thin:
+        variables = hostvars[host]
+        assert variables['tscal_client_platform'] == 'linux', host
+        assert variables['ansible_connection'] == 'ansible.builtin.ssh' and variables['ansible_become'] is True, host
+        assert variables['tscal_linux_users'], host
+    assert hostvars['kiosk-cafe.corp.example.com']['tscal_linux_hostnames'] == ['KIOSK-CAFE']

@@ -39,7 +39,7 @@ ENUMERATIONS = (
     Enumeration('license server generations (_eligibility.OS_FAMILIES)', _eligibility.LICENSE_SERVER_GENERATIONS,
                 _generation, r'^\d{4}(R2)?$'),
     Enumeration('OS families (_eligibility.OS_FAMILIES)', _eligibility.FAMILIES, str.lower,
-                r'^(windows_[a-z0-9_]+|non_windows)$'),
+                r'^(windows_[a-z0-9_]+|non_windows|linux)$'),
     Enumeration('licensing modes (_eligibility.LICENSING_MODES)', _eligibility.LICENSING_MODES, str.lower,
                 r'^per_(device|user)$'),
     Enumeration('report formats (_report.FORMATS)', _report.FORMATS, str.lower, r'^(html|json|csv)$'),

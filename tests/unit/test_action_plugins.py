@@ -17,6 +17,8 @@ from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action im
 REPO = pathlib.Path(__file__).resolve().parents[2]
 ACTIONS = sorted(p.stem for p in (REPO / 'plugins' / 'action').glob('*.py') if not p.name.startswith('_'))
 CONTROLLER_ONLY = {'audit_spool', 'license_inventory', 'license_report'}
+# A Linux thin client is reached over SSH and runs a Python module: a host, but no Windows plumbing.
+LINUX_HOST = {'linux_client_license'}
 
 
 def action_class(name: str) -> type:
@@ -38,12 +40,15 @@ def test_every_action_is_on_the_collection_base_and_needs_a_connection_only_for_
     assert cls.ARGUMENT_SPEC
     if name in CONTROLLER_ONLY:
         assert issubclass(cls, ControllerActionBase) and cls._requires_connection is False
+    elif name in LINUX_HOST:
+        assert not issubclass(cls, (ControllerActionBase, WindowsActionBase)) and cls._requires_connection is True
     else:
         assert issubclass(cls, WindowsActionBase) and cls._requires_connection is True
 
 
 def test_the_controller_only_actions_are_the_ones_without_windows_plumbing() -> None:
-    assert {name for name in ACTIONS if not issubclass(action_class(name), WindowsActionBase)} == CONTROLLER_ONLY
+    assert ({name for name in ACTIONS if not issubclass(action_class(name), WindowsActionBase)}
+            == CONTROLLER_ONLY | LINUX_HOST)
 
 
 @pytest.mark.parametrize('name,args,context,phrase', [

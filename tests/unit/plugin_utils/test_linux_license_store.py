@@ -14,6 +14,7 @@ import license_factory
 import pytest
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _linux_license_store as store
+from ansible_collections.tslicensing.cal.plugins.module_utils import _linux_license_files as files
 
 # Written by the real clients for /client-hostname:thin01 and -n thin01.
 FREERDP_THIN01 = '7177b44cf0c1fa06b4f3546f017e286314848312.cal'
@@ -33,15 +34,15 @@ def put(path: pathlib.Path, data: bytes, mode: int = 0o644) -> pathlib.Path:
 
 
 def test_file_names_match_what_the_real_clients_wrote() -> None:
-    assert store.freerdp_file_name('thin01') == FREERDP_THIN01
-    assert store.rdesktop_file_name('thin01') == RDESKTOP_THIN01
+    assert files.freerdp_file_name('thin01') == FREERDP_THIN01
+    assert files.rdesktop_file_name('thin01') == RDESKTOP_THIN01
     # rdesktop keeps 15 bytes of the hostname (snprintf into 16 with its NUL): longer names collide.
-    assert store.rdesktop_file_name('a-very-long-hostname') == store.rdesktop_file_name('a-very-long-hos')
-    assert store.freerdp_file_name('a-very-long-hostname') != store.freerdp_file_name('a-very-long-hos')
+    assert files.rdesktop_file_name('a-very-long-hostname') == files.rdesktop_file_name('a-very-long-hos')
+    assert files.freerdp_file_name('a-very-long-hostname') != files.freerdp_file_name('a-very-long-hos')
 
 
 def test_hostname_candidates_add_case_and_short_forms_once() -> None:
-    assert store.hostname_candidates(['Thin01.corp.example', '', 'thin01']) == [
+    assert files.hostname_candidates(['Thin01.corp.example', '', 'thin01']) == [
         'Thin01.corp.example', 'Thin01', 'thin01.corp.example', 'thin01', 'THIN01.CORP.EXAMPLE', 'THIN01']
 
 
@@ -50,13 +51,13 @@ def test_discovers_every_layout_and_recovers_hostnames(tmp_path: pathlib.Path, b
     xdg = tmp_path / 'xdg'
     paths = {
         put(xdg / 'freerdp' / 'licenses' / FREERDP_THIN01, blob): ('freerdp', 'freerdp', 'thin01'),
-        put(home / '.config' / 'freerdp' / 'licenses' / store.freerdp_file_name('THIN01'), blob):
+        put(home / '.config' / 'freerdp' / 'licenses' / files.freerdp_file_name('THIN01'), blob):
             ('freerdp', 'freerdp', 'THIN01'),
         put(home / '.local' / 'share' / 'rdesktop' / 'licenses' / RDESKTOP_THIN01, blob, 0o600):
             ('rdesktop', 'rdesktop', 'thin01'),
         put(home / '.rdesktop' / 'licence.old-host', blob): ('rdesktop', 'rdesktop-legacy', 'old-host'),
         put(home / '.rdesktop' / 'license.thin01', blob): ('rdesktop', 'rdesktop-legacy', 'thin01'),
-        put(home / '.config' / 'freerdp' / 'licenses' / store.freerdp_file_name('unknown'), blob):
+        put(home / '.config' / 'freerdp' / 'licenses' / files.freerdp_file_name('unknown'), blob):
             ('freerdp', 'freerdp', None),
     }
     found = store.discover([{'home': str(home), 'user': 'kiosk', 'xdg_config_home': str(xdg)}], ['thin01.lan'])
@@ -89,7 +90,7 @@ def test_reports_oversized_and_undecodable_files(tmp_path: pathlib.Path, blob: b
     folder = home / '.local' / 'share' / 'rdesktop' / 'licenses'
     put(folder / ('11' * 20 + '.cal'), b'\x00' * 10)
     put(folder / ('22' * 20 + '.cal'), blob)
-    monkeypatch.setattr(store, 'MAX_LICENSE_BYTES', len(blob) - 1)
+    monkeypatch.setattr(files, 'MAX_LICENSE_BYTES', len(blob) - 1)  # the host-side reader's limit
     garbage, oversized = store.discover_home(str(home))
     assert garbage['license']['status'] == 'undecodable' and garbage['client_hostname'] is None
     assert oversized['error'] == 'larger than %d bytes: not read' % (len(blob) - 1)
