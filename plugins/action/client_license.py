@@ -27,25 +27,10 @@ class ActionModule(WindowsActionBase):
     """Query, back up and remove, or restore HKLM\\SOFTWARE\\Microsoft\\MSLicensing (see the module docs)."""
 
     ARGUMENT_SPEC = dict(
-        state=dict(type='str', default='query', choices=['absent', 'present', 'query']),
+        _transfer_intent.STORE_ACTION_OPTIONS,
         registry_views=dict(type='list', elements='str', default=list(store.VIEWS)),
-        backup_dir=dict(type='path'),
         remote_backup_dir=dict(type='str', default=store.DEFAULT_REMOTE_BACKUP_DIR),
         keep_remote_copy=dict(type='bool', default=False),
-        backup=dict(type='path'),
-        ledger=dict(type='str', no_log=True),
-        transfer=dict(type='dict', options=dict(
-            target=dict(type='str', required=True),
-            reason=dict(type='str'),
-            operator=dict(type='str'),
-            reissue_reference=dict(type='str', no_log=False),
-            allow_multiple_to_target=dict(type='bool', default=False),
-            cals=dict(type='list', elements='raw'),
-            variable_names=dict(type='dict'),
-        )),
-        remove_permanent=dict(type='bool', default=False),
-        restore_from_host=dict(type='str'),
-        restore_transferred_cal=dict(type='bool', default=False),
     )
 
     DOMAIN_ERRORS = (store.BackupError,)

@@ -27,24 +27,9 @@ class ActionModule(CalActionBase):
     DOMAIN_ERRORS = (store.LinuxStoreError,)
 
     ARGUMENT_SPEC = dict(
-        state=dict(type='str', default='query', choices=['absent', 'present', 'query']),
+        _transfer_intent.STORE_ACTION_OPTIONS,
         users=dict(type='list', elements='raw', default=[]),
         hostnames=dict(type='list', elements='str', default=[]),
-        backup_dir=dict(type='path'),
-        backup=dict(type='path'),
-        ledger=dict(type='str', no_log=True),
-        transfer=dict(type='dict', options=dict(
-            target=dict(type='str', required=True),
-            reason=dict(type='str'),
-            operator=dict(type='str'),
-            reissue_reference=dict(type='str', no_log=False),
-            allow_multiple_to_target=dict(type='bool', default=False),
-            cals=dict(type='list', elements='raw'),
-            variable_names=dict(type='dict'),
-        )),
-        remove_permanent=dict(type='bool', default=False),
-        restore_from_host=dict(type='str'),
-        restore_transferred_cal=dict(type='bool', default=False),
     )
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

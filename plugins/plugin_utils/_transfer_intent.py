@@ -25,6 +25,28 @@ from . import _transfer
 from ._ledger import LedgerError, TransferRequest, open_ledger
 
 
+# The options both store actions (client_license on Windows, linux_client_license) take for backups, the
+# ledger, a transfer's removal and a restore's overrides: one spec, so that the two cannot drift apart.
+STORE_ACTION_OPTIONS: dict[str, dict[str, t.Any]] = dict(
+    state=dict(type='str', default='query', choices=['absent', 'present', 'query']),
+    backup_dir=dict(type='path'),
+    backup=dict(type='path'),
+    ledger=dict(type='str', no_log=True),
+    transfer=dict(type='dict', options=dict(
+        target=dict(type='str', required=True),
+        reason=dict(type='str'),
+        operator=dict(type='str'),
+        reissue_reference=dict(type='str', no_log=False),
+        allow_multiple_to_target=dict(type='bool', default=False),
+        cals=dict(type='list', elements='raw'),
+        variable_names=dict(type='dict'),
+    )),
+    remove_permanent=dict(type='bool', default=False),
+    restore_from_host=dict(type='str'),
+    restore_transferred_cal=dict(type='bool', default=False),
+)
+
+
 class IntentError(Exception):
     """The intent could not be recorded (the message says why); nothing was deleted."""
 
