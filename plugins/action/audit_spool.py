@@ -7,7 +7,6 @@ plugins/modules)."""
 
 from __future__ import annotations
 
-import getpass
 import typing as t
 
 from ansible.module_utils.common.text.converters import to_text
@@ -15,7 +14,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _private_files
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import ControllerActionBase, action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
-    LedgerError, Observation, location_for_display, open_ledger)
+    LedgerError, Observation, default_operator, location_for_display, open_ledger)
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import ReportError, observations
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import _spool
 
@@ -69,10 +68,7 @@ def _record(args: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
     done: dict[str, t.Any] = {'ledger': location_for_display(url), 'observations': len(seen), 'completed': []}
     if not seen:  # nothing seen: the ledger is not even opened (nor created)
         return dict(done, changed=False)
-    try:
-        operator = getpass.getuser()  # who ran the controller: the audit trail's default, as license_inventory's
-    except (KeyError, OSError):
-        operator = None
+    operator = default_operator()
     try:
         with open_ledger(url, dry_run=check_mode) as ledger:
             outcome = ledger.record_observations(seen, operator=operator)

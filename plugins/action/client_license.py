@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import getpass
 import ntpath
 import os
 import tempfile
@@ -15,9 +14,8 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license as store
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _cmd_chain
-from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _restore_guard, _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import describe_licenses, permanent_licenses
-from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import LedgerError, open_ledger
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._regfile import RegDocument
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._windows_action import WindowsActionBase
@@ -353,42 +351,18 @@ class ActionModule(WindowsActionBase):
 
     def _check_ledger(self, sources: dict[str, store.RestoreSource], args: dict[str, t.Any],
                       outcome: dict[str, t.Any]) -> None:
-        """Refuse to bring back a CAL the ledger says was transferred to another computer, unless the operator
-        says so; record every override (that one, or another host's backup) in the ledger's event log first."""
+        """A restore must not clone a CAL (see _restore_guard); overrides are recorded before the restore."""
         cals = sorted({cal for source in sources.values() for cal in store.license_ids(source.doc)})
         renamed = sorted({source.other_host for source in sources.values() if source.other_host})
-        if not cals and not renamed:
-            return
-        try:
-            with open_ledger(args['ledger'] or None, dry_run=True) as ledger:
-                moved = ledger_moved_away(ledger, cals, self._host)
-        except LedgerError as exc:
-            raise AnsibleActionFail('cannot check in the ledger whether the CAL(s) of the backup were transferred '
-                                    'away (%s); nothing was restored' % to_native(exc)) from None
-        if moved and not args['restore_transferred_cal']:
-            raise AnsibleActionFail(
-                'refusing to restore: the ledger records that %s; restoring it here would leave one CAL on two '
-                'computers. If that transfer was undone, set restore_transferred_cal=true (recorded in the ledger)'
-                % '; '.join('CAL %s was transferred to %s (transfer #%s, %s, state %s)'
-                            % (row['cal_id'], row['target_host'], row['id'], row['created_at'], row['state'])
-                            for row in moved))
-        if not moved and not renamed:
-            return
         backups = {view: {'path': source.path, 'sha256': store.sha256(source.data),
                           'backup_host': source.other_host or self._host} for view, source in sources.items()}
-        detail: dict[str, t.Any] = {'target_host': self._host, 'backups': backups}
-        if renamed:
-            detail['restore_from_host'] = renamed[0]
-        if moved:
-            detail['transfers'] = [row['id'] for row in moved]
-            detail['cals'] = sorted({row['cal_id'] for row in moved})
         try:
-            with open_ledger(args['ledger'] or None, dry_run=bool(self._task.check_mode)) as ledger:
-                ledger.record_event('restore_override', detail, host=self._host, operator=_operator())
-        except LedgerError as exc:
-            raise AnsibleActionFail('cannot record the restore override in the ledger (%s); nothing was restored'
-                                    % to_native(exc)) from None
-        outcome['override'] = dict(detail, recorded=not self._task.check_mode)
+            override = _restore_guard.check_restore(args['ledger'] or None, self._host, cals, renamed, backups,
+                                                    args['restore_transferred_cal'], bool(self._task.check_mode))
+        except _restore_guard.RestoreRefused as exc:
+            raise action_fail(exc) from None
+        if override is not None:
+            outcome['override'] = override
 
     def _restore(self, view: str, backup: store.RestoreSource, args: dict[str, t.Any], task_vars: dict[str, t.Any],
                  outcome: dict[str, t.Any]) -> bool:
@@ -474,20 +448,3 @@ class ActionModule(WindowsActionBase):
             raise AnsibleActionFail('%s has no manifest (%s) to say which registry view it was exported from; '
                                     'name exactly one in registry_views' % (backup_file, store.manifest_path(backup_file)))
         return store.normalize_views(asked)[0]
-
-
-def ledger_moved_away(ledger: t.Any, cals: t.Sequence[str], host: str) -> list[dict[str, t.Any]]:
-    """The latest transfer of each CAL whose target is another computer than ``host``."""
-    moved = []
-    for cal in cals:
-        rows = ledger.transfers(cal_id=cal)
-        if rows and rows[-1]['target_host'] != host:
-            moved.append(rows[-1])
-    return moved
-
-
-def _operator() -> str | None:
-    try:
-        return getpass.getuser()  # who ran the controller, for the ledger's event log
-    except (KeyError, OSError):
-        return None

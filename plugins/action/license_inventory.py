@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import getpass
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -15,7 +14,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import ControllerActionBase, action_fail
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import (
-    EXPORT_FORMATS, STATES, TABLES, file_holds, Ledger, LedgerError, Observation, Outcome, TransferRequest,
+    EXPORT_FORMATS, STATES, TABLES, file_holds, Ledger, LedgerError, Observation, Outcome, TransferRequest, default_operator,
     location_for_display, open_ledger, render_export, write_private_file)
 
 ACTIONS = ('check_transfer', 'record_transfer', 'record_observations', 'mark', 'query', 'export')
@@ -152,9 +151,4 @@ def _outcome(outcome: Outcome, name: str) -> dict[str, t.Any]:
 
 
 def _operator(args: dict[str, t.Any]) -> str | None:
-    if args['operator']:
-        return args['operator']
-    try:
-        return getpass.getuser()  # who ran the controller: the best default for an audit trail
-    except (KeyError, OSError):
-        return None
+    return args['operator'] or default_operator()

@@ -9,13 +9,11 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tslicensing.cal.plugins.action.client_license import _operator, ledger_moved_away
 from ansible_collections.tslicensing.cal.plugins.module_utils import _linux_license_files as files
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _client_license
 from ansible_collections.tslicensing.cal.plugins.plugin_utils import _linux_license_store as store
-from ansible_collections.tslicensing.cal.plugins.plugin_utils import _transfer_intent
+from ansible_collections.tslicensing.cal.plugins.plugin_utils import _restore_guard, _transfer_intent
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._action import CalActionBase
-from ansible_collections.tslicensing.cal.plugins.plugin_utils._ledger import LedgerError, open_ledger
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._outcome import describe_licenses, permanent_licenses
 
 HOST_MODULE = 'tslicensing.cal.linux_license_files'
@@ -245,39 +243,16 @@ class ActionModule(CalActionBase):
         return outcome
 
     def _check_ledger(self, sources: list[dict[str, t.Any]], outcome: dict[str, t.Any]) -> None:
-        """As client_license: a CAL the ledger says was transferred to another computer is not brought back
-        without restore_transferred_cal; every override is recorded in the ledger's event log first."""
+        """As client_license: a restore must not clone a CAL (see _restore_guard)."""
         cals = sorted({cal for source in sources for cal in store.license_ids(source['view'])})
         renamed = sorted({source['other'] for source in sources if source['other']})
-        if not cals and not renamed:
-            return
+        backups = {source['manifest']['path']: {'path': source['backup'], 'sha256': source['manifest']['sha256'],
+                                                'backup_host': source['other'] or self._host} for source in sources}
         try:
-            with open_ledger(self._args['ledger'] or None, dry_run=True) as ledger:
-                moved = ledger_moved_away(ledger, cals, self._host)
-        except LedgerError as exc:
-            raise AnsibleActionFail('cannot check in the ledger whether the CAL(s) of the backup were transferred '
-                                    'away (%s); nothing was restored' % exc) from None
-        if moved and not self._args['restore_transferred_cal']:
-            raise AnsibleActionFail(
-                'refusing to restore: the ledger records that %s; restoring it here would leave one CAL on two '
-                'computers. If that transfer was undone, set restore_transferred_cal=true (recorded in the ledger)'
-                % '; '.join('CAL %s was transferred to %s (transfer #%s, %s, state %s)'
-                            % (row['cal_id'], row['target_host'], row['id'], row['created_at'], row['state'])
-                            for row in moved))
-        if not moved and not renamed:
-            return
-        detail: dict[str, t.Any] = {'target_host': self._host, 'backups': {
-            source['manifest']['path']: {'path': source['backup'], 'sha256': source['manifest']['sha256'],
-                                         'backup_host': source['other'] or self._host} for source in sources}}
-        if renamed:
-            detail['restore_from_host'] = renamed[0]
-        if moved:
-            detail['transfers'] = [row['id'] for row in moved]
-            detail['cals'] = sorted({row['cal_id'] for row in moved})
-        try:
-            with open_ledger(self._args['ledger'] or None, dry_run=bool(self._task.check_mode)) as ledger:
-                ledger.record_event('restore_override', detail, host=self._host, operator=_operator())
-        except LedgerError as exc:
-            raise AnsibleActionFail('cannot record the restore override in the ledger (%s); nothing was restored'
-                                    % exc) from None
-        outcome['override'] = dict(detail, recorded=not self._task.check_mode)
+            override = _restore_guard.check_restore(self._args['ledger'] or None, self._host, cals, renamed, backups,
+                                                    self._args['restore_transferred_cal'],
+                                                    bool(self._task.check_mode))
+        except _restore_guard.RestoreRefused as exc:
+            raise AnsibleActionFail(str(exc)) from None
+        if override is not None:
+            outcome['override'] = override

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ._core import LOOKUPS, TABLES, Ledger, open_ledger
 from ._model import (Observation, Outcome, StateChangeRefused, TransferRefused, TransferRequest,
-                     LedgerUnavailable, format_timestamp, normalize_timestamp, utc_now)
+                     LedgerUnavailable, default_operator, format_timestamp, normalize_timestamp, utc_now)
 from ._schema import CURRENT_VERSION, MIGRATIONS, STATES, render
 from ._url import DEFAULT_SQLITE_PATH, ENV_VAR, LedgerError, default_url, location_for_display, mask_url
 from ._views import EXPORT_FORMATS, GROUPS, HOST_VARIABLES, file_holds, host_facts, render_export, write_private_file
@@ -31,7 +31,7 @@ from ._views import EXPORT_FORMATS, GROUPS, HOST_VARIABLES, file_holds, host_fac
 __all__ = (
     'CURRENT_VERSION', 'DEFAULT_SQLITE_PATH', 'ENV_VAR', 'EXPORT_FORMATS', 'GROUPS', 'HOST_VARIABLES', 'LOOKUPS',
     'MIGRATIONS', 'STATES', 'TABLES', 'Ledger', 'LedgerError', 'LedgerUnavailable', 'Observation', 'Outcome',
-    'StateChangeRefused', 'TransferRefused', 'TransferRequest', 'default_url', 'file_holds', 'format_timestamp', 'host_facts',
+    'StateChangeRefused', 'TransferRefused', 'TransferRequest', 'default_operator', 'default_url', 'file_holds', 'format_timestamp', 'host_facts',
     'location_for_display', 'mask_url',
     'normalize_timestamp', 'open_ledger', 'render', 'render_export', 'utc_now', 'write_private_file',
 )

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import datetime
 import re
 import typing as t
@@ -34,6 +35,14 @@ class StateChangeRefused(LedgerError):
 
 
 _SHA256 = re.compile(r'^[0-9a-fA-F]{64}$')
+
+
+def default_operator() -> str | None:
+    """Who runs the controller: the operator the audit trail records when none is given."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 def utc_now() -> str:
