@@ -38,6 +38,22 @@ def lab_environment(extra: t.Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def playbook_argv(inventory: str | os.PathLike[str], playbook: str | os.PathLike[str],
+                  extra_vars: t.Mapping[str, t.Any] | None = None, check: bool = False, diff: bool = False,
+                  limit: str | None = None) -> list[str]:
+    """The ansible-playbook command line every lab runs (extra vars as one JSON document)."""
+    argv = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(playbook)]
+    if extra_vars:
+        argv += ['-e', json.dumps(dict(extra_vars))]
+    if check:
+        argv.append('--check')
+    if diff:
+        argv.append('--diff')
+    if limit:
+        argv += ['--limit', limit]
+    return argv
+
+
 @dataclasses.dataclass
 class Run:
     argv: list[str]
@@ -90,16 +106,7 @@ class Lab:
     def playbook(self, playbook: str | os.PathLike[str], extra_vars: t.Mapping[str, t.Any] | None = None,
                  check: bool = False, diff: bool = False, limit: str | None = None,
                  json_output: bool = True, env: t.Mapping[str, str] | None = None) -> Run:
-        argv = [str(VENV_BIN / 'ansible-playbook'), '-i', str(self.inventory), str(playbook)]
-        if extra_vars:
-            argv += ['-e', json.dumps(dict(extra_vars))]
-        if check:
-            argv.append('--check')
-        if diff:
-            argv.append('--diff')
-        if limit:
-            argv += ['--limit', limit]
-        return self._run(argv, json_output, env)
+        return self._run(playbook_argv(self.inventory, playbook, extra_vars, check, diff, limit), json_output, env)
 
     def write_playbook(self, name: str, text: str) -> pathlib.Path:
         path = self.workdir / name

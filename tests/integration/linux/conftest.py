@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import pathlib
@@ -13,7 +12,7 @@ import typing as t
 
 import pytest
 
-from harness import REPO, VENV_BIN, Run, lab_environment
+from harness import REPO, Run, lab_environment, playbook_argv
 from ssh_lab import SshLab, SshLabError
 
 # thin01: the login user only; thin02: a kiosk user beside the login user (become reads its home).
@@ -44,15 +43,7 @@ class LinuxLab:
     def playbook(self, playbook: str | os.PathLike[str], extra_vars: t.Mapping[str, t.Any] | None = None, *,
                  check: bool = False, diff: bool = False, limit: str | None = None,
                  inventory: pathlib.Path | None = None, env: t.Mapping[str, str] | None = None) -> Run:
-        argv = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory or self.inventory), str(playbook)]
-        if extra_vars:
-            argv += ['-e', json.dumps(dict(extra_vars))]
-        if check:
-            argv.append('--check')
-        if diff:
-            argv.append('--diff')
-        if limit:
-            argv += ['--limit', limit]
+        argv = playbook_argv(inventory or self.inventory, playbook, extra_vars, check, diff, limit)
         extra = {'ANSIBLE_STDOUT_CALLBACK': 'lab.wine.json_results',
                  'ANSIBLE_SSH_CONTROL_PATH_DIR': str(self.control_dir), **(env or {})}
         proc = subprocess.run(argv, cwd=REPO, env=lab_environment(extra), capture_output=True, text=True,
