@@ -27,8 +27,9 @@ class Column:
     name: str  # the CSV header
     value: _Getter
     label: str | None = None  # the page's column header; None: CSV only
-    show: str = 'text'  # how the page shows the value: text, mono, list, date, num, type, status (macros in page.html.j2)
+    show: str = 'text'  # how the page shows the value: text, mono, list, date, type, status (macros in page.html.j2)
     under: str | None = None  # the CSV column whose value the page shows in smaller text under this one's
+    css: str = ''  # the page cell's class
     page_value: _Getter | None = None  # what the page shows when it differs from the CSV value
 
 
@@ -68,11 +69,11 @@ COLUMNS = (
     Column('license_server', _of_license('license_server'), 'License server', under='scope'),
     Column('scope', _of_license('scope')),
     Column('serial', _of_license('serial'), 'Serial', 'mono'),
-    Column('issued_to', _of_license('issued_to'), 'Issued to', under='issued_to_user'),
+    Column('issued_to', _of_license('issued_to'), 'Issued to', under='issued_to_user', css='nowrap'),
     Column('issued_to_user', _of_license('issued_to_user')),
-    Column('valid_from', _of_license('valid_from'), 'Valid from', 'date'),
-    Column('valid_to', _of_license('valid_to'), 'Valid to', 'date'),
-    Column('days_left', _of_license('days_left'), 'Days left', 'num'),
+    Column('valid_from', _of_license('valid_from'), 'Valid from', 'date', css='date'),
+    Column('valid_to', _of_license('valid_to'), 'Valid to', 'date', css='date'),
+    Column('days_left', _of_license('days_left'), 'Days left', css='num'),
     Column('license_type', _of_license('license_type'), 'Type', 'type', page_value=_shown_type),
     Column('status', _status, 'Status', 'status'),
     Column('note', _of_license('note')),
