@@ -180,7 +180,6 @@ def _merged(points: list[tuple[float, t.Mapping[str, t.Any]]]) -> list[tuple[flo
     return sorted(merged, key=lambda p: p[0])
 
 
-
 def _timeline(report: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
     """Now to the last end date (at most ~400 days): one marker per license, the expiring window shaded;
     expired licenses and those ending after the axis are counted in boxes at either end. None: nothing to show."""
