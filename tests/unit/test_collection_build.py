@@ -28,6 +28,7 @@ def test_build_ships_the_plugins_and_no_test_or_lab_code(built):
         names = archive.getnames()
     assert 'plugins/action/client_license.py' in names
     assert 'plugins/plugin_utils/_regfile.py' in names
+    assert 'plugins/plugin_utils/_report/page.html.j2' in names  # the report page's template
     assert 'playbooks/reset_license_store.yml' in names
     assert 'MANIFEST.json' in names and 'meta/runtime.yml' in names
     forbidden = [name for name in names

@@ -10,8 +10,8 @@
 
 No Ansible imports: the ``license_report`` and ``audit_spool`` actions and the ``license_observations`` filter
 are thin wrappers, and the tests call this package directly. Its parts: ``_model`` (the report as data and the
-observations), ``_tabular`` (JSON, CSV), ``_page`` (the HTML page) and ``_spool`` (the per-run store of every
-host's result on the controller).
+observations), ``_tabular`` (JSON, CSV and the ``COLUMNS`` of CSV and page), ``_page`` (the HTML page: plain data
+for the template ``page.html.j2``) and ``_spool`` (the per-run store of every host's result on the controller).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 
 import report_stores as rs
 from ansible_collections.tslicensing.cal.plugins.plugin_utils._report import (
-    COLOURS, CSV_COLUMNS, STATUSES, ReportError, build_report, render, render_csv, render_html, render_json)
+    COLOURS, CSV_COLUMNS, STATUSES, ReportError, _tabular, build_report, render, render_csv, render_html, render_json)
 
 HOSTILE_HOST = '<script>alert("host")</script>'
 HOSTILE_SERVER = '<img src=x onerror=alert(1)>&amp;'
@@ -156,8 +156,47 @@ def test_html_escapes_everything_from_hosts_and_registries():
     for hostile in (HOSTILE_HOST, HOSTILE_SERVER, HOSTILE_USER, 'pc-<b>bold</b>', '<h1>Audit & co</h1>',
                     '<iframe src="http://evil"></iframe>'):
         assert hostile in visible  # shown as text, exactly
-    assert '&lt;script&gt;alert(&quot;host&quot;)&lt;/script&gt;' in text
+    assert '&lt;script&gt;alert(&#34;host&#34;)&lt;/script&gt;' in text  # as the template's autoescape spells it
     assert '&amp;amp;' in text  # the server name's own '&amp;' stays literal text
+
+
+def test_html_shows_html_and_jinja_looking_values_literally():
+    """Host values are data to the template: neither markup nor template code, in text or in attributes."""
+    script, expression, block = '<script>alert(1)</script>', '{{ 1111*3 }}', '{% for x in range(3) %}x{% endfor %}'
+    spec = rs.license('PC-X', 10, server=expression, user=block)
+    clients = {script: rs.query_result({'64': rs.store(rs.blob(spec)), '32': None}),
+               expression: {'failed': True, 'msg': expression + ' <script>x</script>'}}
+    transfers = [{'id': 1, 'cal_id': expression + '"><script>', 'source_host': 'pc-old', 'target_host': script,
+                  'state': 'completed'}]
+    text = render_html(build_report(clients, transfers, rs.NOW, title=expression + ' <script>'))
+    page = _Page(text)
+    assert 'script' not in [tag for tag, _attrs in page.tags] and '<script>' not in text
+    assert '&lt;script&gt;alert(1)&lt;/script&gt;' in text
+    visible = ''.join(page.text)
+    for value in (script, expression, block, expression + ' <script>x</script>', expression + ' <script>'):
+        assert value in visible  # shown as text, exactly
+    assert '3333' not in text and 'xxx' not in text  # nothing was evaluated
+    titles = [attrs.get('title') for _tag, attrs in page.tags]
+    assert 'transfer #1 of %s"><script>' % expression in titles  # an attribute value parses back to the text
+
+
+def test_a_new_column_is_one_entry_in_columns(report, monkeypatch):
+    """CSV header, CSV cells, the page's header and its cells all follow COLUMNS."""
+    column = _tabular.Column('key_lower', lambda host, row: None if row is None else row['key'].lower(), 'Key (lower)',
+                             'mono')
+    monkeypatch.setattr(_tabular, 'COLUMNS', _tabular.COLUMNS + (column,))
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert list(rows[0])[-1] == 'key_lower'
+    assert {row['key_lower'] for row in rows if row['host'] == 'pc-expiring'} == {'license000'}
+    assert {row['key_lower'] for row in rows if row['host'] == 'pc-down'} == {''}
+    page = render_html(report)
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', page)
+    assert headers[:11] == ['View', 'Key', 'License server', 'Serial', 'Issued to', 'Valid from', 'Valid to',
+                            'Days left', 'Type', 'Status', 'Key (lower)']
+    assert page.count('<td data-label="Key (lower)"><div><span class="mono">license000</span></div></td>') >= 5
+    assert 'colspan="11"' in page and 'colspan="10"' not in page  # full-width rows span the new column too
+    monkeypatch.undo()
+    assert 'Key (lower)' not in render_html(report) and 'key_lower' not in render_csv(report)
 
 
 def test_html_timeline_lists_the_upcoming_end_dates(report):
