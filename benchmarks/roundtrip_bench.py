@@ -172,7 +172,6 @@ def main() -> None:
         fleet.destroy()
 
 
-
 def _fmt(values: list[float]) -> str:
     return '(%s)' % ', '.join('%.1f' % value for value in values)
 
